@@ -3,6 +3,7 @@
  */
 #include <ctype.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -213,4 +214,73 @@ parse_pybool(const char *s, int *out)
 		}
 	}
 	return -1;
+}
+
+int
+parse_ipv4(const char *s, char *out, size_t outlen)
+{
+	unsigned oct[4];
+	int i, nd;
+	unsigned v;
+
+	/* ipaddress.IPv4Address: 4 decimal octets, no leading zeros */
+	for (i = 0; i < 4; i++) {
+		v = 0;
+		nd = 0;
+		if (s[0] == '0' && is_digit(s[1]))
+			return -1;
+		while (is_digit(*s)) {
+			v = v * 10 + (unsigned)(*s++ - '0');
+			if (++nd > 3 || v > 255)
+				return -1;
+		}
+		if (nd == 0)
+			return -1;
+		oct[i] = v;
+		if (i < 3 && *s++ != '.')
+			return -1;
+	}
+	if (*s != '\0')
+		return -1;
+	if ((size_t)snprintf(out, outlen, "%u.%u.%u.%u", oct[0], oct[1],
+	    oct[2], oct[3]) >= outlen)
+		return -1;
+	return 0;
+}
+
+int
+parse_uuid(const char *s, char *out, size_t outlen)
+{
+	static const char hex[] = "0123456789abcdef";
+	char d[32];
+	size_t n = 0, len, i, o = 0;
+
+	/* uuid.UUID(str): strip "urn:", "uuid:", braces and hyphens */
+	if (strncmp(s, "urn:", 4) == 0)
+		s += 4;
+	if (strncmp(s, "uuid:", 5) == 0)
+		s += 5;
+	len = strlen(s);
+	while (len > 0 && (*s == '{')) {
+		s++;
+		len--;
+	}
+	while (len > 0 && s[len - 1] == '}')
+		len--;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '-')
+			continue;
+		if (!isxdigit((unsigned char)s[i]) || n == 32)
+			return -1;
+		d[n++] = (char)tolower((unsigned char)s[i]);
+	}
+	if (n != 32 || outlen < 37)
+		return -1;
+	for (i = 0; i < 32; i++) {
+		if (i == 8 || i == 12 || i == 16 || i == 20)
+			out[o++] = '-';
+		out[o++] = hex[strchr(hex, d[i]) - hex];
+	}
+	out[o] = '\0';
+	return 0;
 }

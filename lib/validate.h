@@ -44,4 +44,9 @@ int	parse_pyint(const char *s, size_t len, int64_t *out);
 /* qubes.property.bool(): 1/0, yes/no, true/false, on/off, any case. */
 int	parse_pybool(const char *s, int *out);
 
+/* ipaddress.IPv4Address(): dotted quad, no leading zeros; canonical out. */
+int	parse_ipv4(const char *s, char *out, size_t outlen);
+/* uuid.UUID(str); canonical lowercase 8-4-4-4-12 out (outlen >= 37). */
+int	parse_uuid(const char *s, char *out, size_t outlen);
+
 #endif

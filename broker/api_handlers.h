@@ -1,0 +1,67 @@
+/*
+ * api_handlers.h - every Admin API handler, one per call
+ * (STYLE rule 2), plus the helpers handlers share.
+ */
+#ifndef API_HANDLERS_H
+#define API_HANDLERS_H
+
+#include "call.h"
+
+struct vm;
+
+/* api_vm.c */
+int	api_vmclass_list(struct call *c, struct reply *r);
+int	api_vm_list(struct call *c, struct reply *r);
+int	api_vm_create(struct call *c, struct reply *r);
+int	api_vm_createinpool(struct call *c, struct reply *r);
+int	api_vm_remove(struct call *c, struct reply *r);
+int	api_vm_currentstate(struct call *c, struct reply *r);
+
+/* api_vm_property.c */
+int	api_vm_property_list(struct call *c, struct reply *r);
+int	api_vm_property_get(struct call *c, struct reply *r);
+int	api_vm_property_getall(struct call *c, struct reply *r);
+int	api_vm_property_getdefault(struct call *c, struct reply *r);
+int	api_vm_property_help(struct call *c, struct reply *r);
+int	api_vm_property_set(struct call *c, struct reply *r);
+int	api_vm_property_reset(struct call *c, struct reply *r);
+int	api_property_list(struct call *c, struct reply *r);
+int	api_property_get(struct call *c, struct reply *r);
+int	api_property_getall(struct call *c, struct reply *r);
+int	api_property_getdefault(struct call *c, struct reply *r);
+int	api_property_help(struct call *c, struct reply *r);
+int	api_property_set(struct call *c, struct reply *r);
+int	api_property_reset(struct call *c, struct reply *r);
+
+/* api_vm_feature.c */
+int	api_vm_feature_list(struct call *c, struct reply *r);
+int	api_vm_feature_get(struct call *c, struct reply *r);
+int	api_vm_feature_checkwithtemplate(struct call *c, struct reply *r);
+int	api_vm_feature_checkwithnetvm(struct call *c, struct reply *r);
+int	api_vm_feature_checkwithadminvm(struct call *c, struct reply *r);
+int	api_vm_feature_checkwithtemplateandadminvm(struct call *c,
+	    struct reply *r);
+int	api_vm_feature_set(struct call *c, struct reply *r);
+int	api_vm_feature_remove(struct call *c, struct reply *r);
+
+/* api_vm_tag.c */
+int	api_vm_tag_list(struct call *c, struct reply *r);
+int	api_vm_tag_get(struct call *c, struct reply *r);
+int	api_vm_tag_set(struct call *c, struct reply *r);
+int	api_vm_tag_remove(struct call *c, struct reply *r);
+/* Check that adding `tag` (created-by-*) can fully succeed. */
+int	tag_add_check(struct reply *r, const char *tag);
+/* Add a tag with its reactions and events; 1 if newly added. */
+int	tag_add(struct vm *vm, const char *tag);
+
+/* api_label.c */
+int	api_label_list(struct call *c, struct reply *r);
+int	api_label_get(struct call *c, struct reply *r);
+int	api_label_index(struct call *c, struct reply *r);
+int	api_label_create(struct call *c, struct reply *r);
+int	api_label_remove(struct call *c, struct reply *r);
+
+/* api_internal.c */
+int	api_internal_getsysteminfo(struct call *c, struct reply *r);
+
+#endif

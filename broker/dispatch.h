@@ -1,0 +1,26 @@
+/*
+ * dispatch.h - one request, from raw bytes to reply bytes
+ * (protocol.md 4.1).
+ *
+ * dispatch_request() never fails loudly: it returns 0 with the reply bytes
+ * in *out (which may be empty: a silent close) and logs one line per
+ * request.
+ */
+#ifndef DISPATCH_H
+#define DISPATCH_H
+
+#include <stddef.h>
+
+#include "api.h"
+#include "call.h"
+#include "strbuf.h"
+
+void	dispatch_request(enum api_sock sock, const unsigned char *untrusted_buf,
+	    size_t len, struct strbuf *out);
+
+/* Handler for a method name; NULL if this implementation has none. */
+api_handler handler_lookup(const char *name);
+/* Every registered handler name (for consistency tests). */
+const char *handler_name(size_t i);
+
+#endif
