@@ -3,6 +3,7 @@
  * (qubes.api.AbstractQubesAPI + QubesDaemonProtocol.respond).
  */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dispatch.h"
@@ -68,6 +69,7 @@ dispatch_request(enum api_sock sock, const unsigned char *untrusted_buf,
 	struct call c;
 	const char *why;
 	api_handler h;
+	unsigned char *payload = NULL;
 	int rc;
 
 	if (frame_parse_request(untrusted_buf, len, &req, &why) < 0) {
@@ -115,7 +117,14 @@ dispatch_request(enum api_sock sock, const unsigned char *untrusted_buf,
 	}
 	c.method = req.method;
 	c.arg = req.arg;
-	c.untrusted_payload = req.payload;
+	/* handlers may rely on a NUL after the payload (it may hold NULs
+	 * itself: they use payload_len) */
+	payload = malloc(req.payload_len + 1);
+	if (payload == NULL)
+		goto done;
+	memcpy(payload, req.payload, req.payload_len);
+	payload[req.payload_len] = '\0';
+	c.untrusted_payload = payload;
 	c.payload_len = req.payload_len;
 	log_call("call", &req);
 	rc = h(&c, &r);
@@ -149,6 +158,7 @@ reply_notfound:
 		sb_free(&m);
 	}
 done:
+	free(payload);
 	reply_free(&r);
 	frame_request_free(&req);
 }

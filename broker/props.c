@@ -95,7 +95,7 @@ const struct propdef vm_props[VMP_COUNT] = {
 	[VMP_template_for_dispvms] = { "template_for_dispvms",
 	    VMC_BIT(VMC_APP) | VMC_BIT(VMC_STANDALONE), 2, PT_BOOL, 0,
 	    "Should this VM be allowed to start as Disposable VM" },
-	[VMP_updateable] = { "updateable", ALL, 2, PT_UNTYPED, PF_COMPUTED,
+	[VMP_updateable] = { "updateable", ALL, 2, PT_BOOL, PF_COMPUTED,
 	    "True if this machine may be updated on its own." },
 	[VMP_uuid] = { "uuid", ALL, 2, PT_UUID, PF_WRITE_ONCE,
 	    "UUID from libvirt." },
