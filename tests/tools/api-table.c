@@ -1,0 +1,121 @@
+/*
+ * api-table - print what the call table (lib/api/<family>.def) generates:
+ *
+ *	api-table --readme   the README call table (Markdown)
+ *	api-table --links    "<call> <family executable>" per installed link
+ *	api-table --policy   the default admin policy (90-admin-default.policy)
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api.h"
+
+static const char *
+sock_name(enum api_sock s)
+{
+	switch (s) {
+	case SOCK_ADMIN:
+		return "admin";
+	case SOCK_INTERNAL:
+		return "internal";
+	case SOCK_MISC:
+		return "misc";
+	default:
+		return "-";
+	}
+}
+
+static const char *
+dest_name(enum api_dest d)
+{
+	switch (d) {
+	case DEST_DOM0:
+		return "dom0";
+	case DEST_ANY:
+		return "any";
+	default:
+		return "VM";
+	}
+}
+
+static void
+family_exe(const char *family, char *out, size_t len)
+{
+	size_t i;
+
+	snprintf(out, len, "qubes-admin-%s", family);
+	for (i = 0; out[i]; i++)
+		if (out[i] == '_')
+			out[i] = '-';
+}
+
+static int
+readme(void)
+{
+	size_t i, impl = 0;
+	const struct api_method *m;
+
+	printf("| Call | Family | Socket | Dest | Scope | rwx | Payload | "
+	    "Implemented |\n");
+	printf("|------|--------|--------|------|-------|-----|---------|"
+	    "-------------|\n");
+	for (i = 0; i < api_methods_count; i++) {
+		m = &api_methods[i];
+		impl += m->impl != 0;
+		printf("| `%s` | %s | %s | %s | %s | %s | %s | %s |\n",
+		    m->name, m->family, sock_name(m->sock), dest_name(m->dest),
+		    m->scope == SCOPE_GLOBAL ? "global" : "local",
+		    api_rwx_str(m->rwx), m->payload == PL_NONE ? "no" : "yes",
+		    m->impl ? "yes" : "not yet");
+	}
+	printf("\n%zu of %zu calls implemented.\n", impl, api_methods_count);
+	return 0;
+}
+
+static int
+links(void)
+{
+	size_t i;
+	char exe[64];
+
+	for (i = 0; i < api_methods_count; i++) {
+		if (!api_methods[i].impl || api_methods[i].file == FILE_NONE)
+			continue;
+		family_exe(api_methods[i].family, exe, sizeof(exe));
+		printf("%s %s\n", api_methods[i].name, exe);
+	}
+	return 0;
+}
+
+static int
+policy(void)
+{
+	size_t i;
+	const struct api_method *m;
+
+	printf("## Default admin API policy, generated from the call table.\n"
+	    "## Do not edit: put changes in a file with a lower number, or\n"
+	    "## in the include files it points to.\n\n");
+	for (i = 0; i < api_methods_count; i++) {
+		m = &api_methods[i];
+		if (!m->impl || m->file == FILE_NONE ||
+		    strncmp(m->name, "admin.", 6) != 0)
+			continue;
+		printf("!include-service %s * include/%s\n", m->name,
+		    api_policy_include(m));
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc == 2 && strcmp(argv[1], "--readme") == 0)
+		return readme();
+	if (argc == 2 && strcmp(argv[1], "--links") == 0)
+		return links();
+	if (argc == 2 && strcmp(argv[1], "--policy") == 0)
+		return policy();
+	fprintf(stderr, "usage: api-table --readme|--links|--policy\n");
+	return 2;
+}
