@@ -31,7 +31,7 @@ CFLAGS	:= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 LDSAN	:= -fsanitize=address,undefined
 HARDEN	:= -fPIE
 endif
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -Ilib \
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -Ilib -Ibroker \
 	      $(PKG_CFLAGS)
 LDFLAGS	+= -pie -Wl,-z,relro,-z,now $(LDSAN)
 

@@ -646,6 +646,15 @@ load_doc(struct loadctx *lc)
 			vm = NULL;
 		}
 		if (vm == NULL) {
+			char *cls = attr(d, "class");
+			int is_admin = cls && strcmp(cls, "AdminVM") == 0;
+
+			free(cls);
+			if (is_admin) {
+				/* leaving dom0 out would create a second one */
+				sb_addf(lc->err, "dom0: %s", why);
+				return -1;
+			}
 			nm = attr(d, "id");
 			snprintf(namebuf, sizeof(namebuf), "%s",
 			    nm ? nm : "(no id)");

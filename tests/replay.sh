@@ -98,8 +98,8 @@ wait_ready() {
 			return 1
 		fi
 		if [ $i -ge 100 ]; then
-			problem "$name" "broker not ready after 10 s, missing:" \
-			    "$missing"
+			problem "$name" "broker not ready after 10 s," \
+			    "missing: $missing"
 			return 1
 		fi
 		sleep 0.1

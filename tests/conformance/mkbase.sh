@@ -73,7 +73,7 @@ if [ -f "$files" ]; then
 		if [ $# -eq 2 ]; then
 			case $2 in
 			*[!0-9]*|'')
-				die "files.txt:$lineno: size must be decimal digits" ;;
+				die "files.txt:$lineno: bad size '$2'" ;;
 			esac
 			truncate -s "$2" "$target"
 		fi

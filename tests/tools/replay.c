@@ -61,7 +61,7 @@
 #define MAX_CALLS	(64u * 1024u * 1024u)	/* calls.txt size limit */
 #define MAX_RESPONSE	(64u * 1024u * 1024u)	/* response size limit */
 #define SHOW_MAX	2000			/* chars per shown field */
-#define DIFF_BEFORE	40			/* context before a difference */
+#define DIFF_BEFORE	40			/* context before a diff */
 #define DIFF_WINDOW	240			/* bytes shown around it */
 #define BASE_MARK	"@BASE@"
 #define BASE_MARK_LEN	(sizeof(BASE_MARK) - 1)
@@ -679,7 +679,7 @@ do_exchange(const char *path, const char *req, size_t reqlen,
 					sending = 0;
 				}
 			} else if (errno == EPIPE || errno == ECONNRESET) {
-				/* the server gave up early: read what it sent */
+				/* server gave up early: read what it sent */
 				sending = 0;
 			} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR) {
@@ -749,9 +749,10 @@ report(const struct exchange *e, const struct strbuf *untrusted_resp,
     const char *err)
 {
 	struct strbuf sb;
-	const char *got = untrusted_resp->buf ? untrusted_resp->buf : "";
-	size_t i, n, ws, len = untrusted_resp->len;
+	const char *untrusted_got;
+	size_t i, n, ws, untrusted_len = untrusted_resp->len;
 
+	untrusted_got = untrusted_resp->buf ? untrusted_resp->buf : "";
 	sb_init(&sb, 0);
 	sb_addf(&sb, "FAIL %s/calls.txt:%zu", scen.name, e->lineno);
 	if (e->comment != NULL)
@@ -770,16 +771,16 @@ report(const struct exchange *e, const struct strbuf *untrusted_resp,
 	} else
 		sb_add_escaped(&sb, e->exp, e->explen, SHOW_MAX);
 	sb_adds(&sb, "\n  got:      ");
-	sb_add_escaped(&sb, got, len, SHOW_MAX);
+	sb_add_escaped(&sb, untrusted_got, untrusted_len, SHOW_MAX);
 	if (err[0] != '\0')
 		sb_addf(&sb, "   [%s]", err);
 	sb_addc(&sb, '\n');
 	if (!e->is_regex && e->re == NULL && err[0] == '\0') {
-		n = len < e->explen ? len : e->explen;
-		for (i = 0; i < n && got[i] == e->exp[i]; i++)
+		n = untrusted_len < e->explen ? untrusted_len : e->explen;
+		for (i = 0; i < n && untrusted_got[i] == e->exp[i]; i++)
 			;
 		sb_addf(&sb, "  first difference at byte %zu (expected %zu "
-		    "bytes, got %zu)\n", i, e->explen, len);
+		    "bytes, got %zu)\n", i, e->explen, untrusted_len);
 		if (i > SHOW_MAX / 4 * 3) {
 			/* likely beyond what was shown above */
 			ws = i - DIFF_BEFORE;
@@ -788,8 +789,9 @@ report(const struct exchange *e, const struct strbuf *untrusted_resp,
 			    DIFF_WINDOW ? DIFF_WINDOW : e->explen - ws,
 			    SHOW_MAX);
 			sb_addf(&sb, "\n  got from byte %zu:      ", ws);
-			sb_add_escaped(&sb, got + ws, len - ws > DIFF_WINDOW ?
-			    DIFF_WINDOW : len - ws, SHOW_MAX);
+			sb_add_escaped(&sb, untrusted_got + ws,
+			    untrusted_len - ws > DIFF_WINDOW ? DIFF_WINDOW :
+			    untrusted_len - ws, SHOW_MAX);
 			sb_addc(&sb, '\n');
 		}
 	}
