@@ -140,7 +140,12 @@ dispatch_request(enum api_sock sock, const unsigned char *untrusted_buf,
 		frame_reply_ok(out, r.out.buf ? r.out.buf : "", r.out.len);
 		break;
 	case API_ERROR:
-		log_info("%s: %s", r.exc, r.msg.buf ? r.msg.buf : "");
+		{
+			char esc[512];
+
+			log_info("%s: %s", r.exc, log_escape(esc, sizeof(esc),
+			    r.msg.buf ? r.msg.buf : "", r.msg.len));
+		}
 		frame_reply_exception(out, r.exc, r.msg.buf ? r.msg.buf : "");
 		break;
 	default:

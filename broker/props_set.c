@@ -798,7 +798,7 @@ gprop_set(struct call *c, struct reply *r, int pid,
 	const struct propdef *d = &global_props[pid];
 	char *value = NULL, *old = NULL, *v = NULL;
 	struct vm *target = NULL, *oldvm;
-	int rc;
+	int rc, rv;
 
 	(void)c;
 	rc = sanitize(r, d->type, untrusted_value, len, &value);
@@ -812,7 +812,8 @@ gprop_set(struct call *c, struct reply *r, int pid,
 	rc = g_setter(r, pid, value, target);
 	if (rc != API_OK)
 		goto out;
-	old = str_value(gprop_get(pid, &v), v);
+	rv = gprop_get(pid, &v);
+	old = str_value(rv, v);
 	oldvm = d->type == PT_VM ? gprop_vm(pid) : NULL;
 	fire_prop(NULL, "property-pre-set", d->name,
 	    *value || d->type != PT_VM ? value : "None", old);
@@ -834,10 +835,12 @@ gprop_reset(struct call *c, struct reply *r, int pid)
 	const struct propdef *d = &global_props[pid];
 	char *old, *v = NULL;
 	struct vm *oldvm;
+	int rv;
 
 	(void)c;
 	(void)r;
-	old = str_value(gprop_get(pid, &v), v);
+	rv = gprop_get(pid, &v);
+	old = str_value(rv, v);
 	oldvm = d->type == PT_VM ? gprop_vm(pid) : NULL;
 	fire_prop(NULL, "property-pre-reset", d->name, NULL, old);
 	fire_prop(NULL, "property-pre-del", d->name, NULL, old);
