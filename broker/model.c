@@ -335,7 +335,10 @@ app_vm_by_qid(const struct app *a, int qid)
 struct vm *
 app_dom0(const struct app *a)
 {
-	return app_vm_by_qid(a, 0);
+	/* collection order puts the AdminVM first */
+	if (a->nvms > 0 && a->vms[0]->cls == VMC_ADMIN)
+		return a->vms[0];
+	return NULL;
 }
 
 int

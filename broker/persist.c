@@ -362,7 +362,7 @@ load_domain(struct loadctx *lc, xmlNodePtr dom, const char **why,
 		if (!vm->props[VMP_qid].set ||
 		    parse_pyint(vm->props[VMP_qid].value,
 		    strlen(vm->props[VMP_qid].value), &qid) < 0 ||
-		    qid < 0 || qid > 10000) {
+		    qid < 1 || qid > 10000) {
 			*why = "qid value must be between 0 and "
 			    "qubes.config.max_qid";
 			goto bad;
@@ -614,16 +614,26 @@ break_netvm_loops(struct app *a)
 	}
 }
 
+/* A qube loaded in stage 2 and the element it came from. */
+struct loaded {
+	struct vm	*vm;
+	xmlNodePtr	 node;
+	const char	*why;		/* non-NULL: to be left out */
+	int		 added;		/* in the collection */
+	char		 whybuf[512];
+};
+
 static int
 load_doc(struct loadctx *lc)
 {
 	xmlNodePtr root, doms, d;
+	struct loaded *l = NULL;
 	struct vm *vm;
 	const char *why;
 	char whybuf[512], namebuf[128];
-	char *nm;
-	size_t i;
-	int changed;
+	char *nm, *cls;
+	size_t i, j, n = 0;
+	int changed, rc = -1;
 	struct app *a = lc->a;
 
 	root = xmlDocGetRootElement(lc->doc);
@@ -634,26 +644,19 @@ load_doc(struct loadctx *lc)
 	if (load_labels(lc, root) < 0 || load_pools(lc, root) < 0)
 		return -1;
 	doms = child(root, "domains");
+	/* stage 2: every domain on its own */
 	for (d = doms ? doms->children : NULL; d != NULL; d = d->next) {
 		if (!is_elem(d, "domain"))
 			continue;
 		vm = load_domain(lc, d, &why, whybuf, sizeof(whybuf));
-		if (vm != NULL && (app_vm(a, vm->name) != NULL ||
-		    app_vm_by_qid(a, vm->qid) != NULL)) {
-			why = app_vm(a, vm->name) ? "duplicate name" :
-			    "This collection already holds VM that has this qid";
-			vm_free(vm);
-			vm = NULL;
-		}
 		if (vm == NULL) {
-			char *cls = attr(d, "class");
-			int is_admin = cls && strcmp(cls, "AdminVM") == 0;
-
+			cls = attr(d, "class");
+			j = cls && strcmp(cls, "AdminVM") == 0;
 			free(cls);
-			if (is_admin) {
+			if (j) {
 				/* leaving dom0 out would create a second one */
 				sb_addf(lc->err, "dom0: %s", why);
-				return -1;
+				goto out;
 			}
 			nm = attr(d, "id");
 			snprintf(namebuf, sizeof(namebuf), "%s",
@@ -662,15 +665,44 @@ load_doc(struct loadctx *lc)
 			keep_domain(lc, d, namebuf, why);
 			continue;
 		}
-		if (app_add_vm(a, vm) < 0)
+		l = realloc(l, (n + 1) * sizeof(*l));
+		if (l == NULL)
 			fatalx("out of memory");
+		memset(&l[n], 0, sizeof(l[n]));
+		l[n].vm = vm;
+		l[n].node = d;
+		n++;
+	}
+	/* duplicates: every qube of a clash is left out, whatever the
+	 * order in the file (a second dom0 stops the load) */
+	for (i = 0; i < n; i++) {
+		for (j = i + 1; j < n; j++) {
+			if (strcmp(l[i].vm->name, l[j].vm->name) != 0 &&
+			    l[i].vm->qid != l[j].vm->qid)
+				continue;
+			if (l[i].vm->cls == VMC_ADMIN ||
+			    l[j].vm->cls == VMC_ADMIN) {
+				sb_adds(lc->err, "dom0: another qube has its "
+				    "name or qid");
+				goto out;
+			}
+			l[i].why = l[j].why = "another qube has the same "
+			    "name or qid";
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (l[i].why != NULL)
+			continue;
+		if (app_add_vm(a, l[i].vm) < 0)
+			fatalx("out of memory");
+		l[i].added = 1;
 	}
 	if (app_dom0(a) == NULL) {
 		vm = vm_new(VMC_ADMIN, "dom0", 0);
 		if (vm == NULL || app_label_by_name(a, "black") == NULL) {
 			vm_free(vm);
 			sb_adds(lc->err, "no dom0 and no label black");
-			return -1;
+			goto out;
 		}
 		pval_set(&vm->props[VMP_label], "black");
 		app_add_vm(a, vm);
@@ -678,53 +710,41 @@ load_doc(struct loadctx *lc)
 	/* stage 4: references; a qube naming a left-out one is left out */
 	do {
 		changed = 0;
-		for (i = 0; i < a->nvms; i++) {
-			vm = a->vms[i];
-			why = check_refs(a, vm, whybuf, sizeof(whybuf));
+		for (i = 0; i < n; i++) {
+			if (l[i].why != NULL)
+				continue;
+			why = check_refs(a, l[i].vm, l[i].whybuf,
+			    sizeof(l[i].whybuf));
 			if (why == NULL)
 				continue;
-			if (vm->cls == VMC_ADMIN) {
+			if (l[i].vm->cls == VMC_ADMIN) {
 				sb_addf(lc->err, "dom0: %s", why);
-				return -1;
+				goto out;
 			}
-			/* keep the original element */
-			for (d = doms->children; d != NULL; d = d->next) {
-				char *n2 = NULL;
-				xmlNodePtr pp, props;
-
-				if (!is_elem(d, "domain"))
-					continue;
-				props = child(d, "properties");
-				for (pp = props ? props->children : NULL; pp;
-				    pp = pp->next) {
-					char *an = is_elem(pp, "property") ?
-					    attr(pp, "name") : NULL;
-
-					if (an && strcmp(an, "name") == 0)
-						n2 = text(pp);
-					free(an);
-				}
-				if (n2 && strcmp(n2, vm->name) == 0) {
-					snprintf(namebuf, sizeof(namebuf),
-					    "'%s'", vm->name);
-					keep_domain(lc, d, namebuf, why);
-					free(n2);
-					break;
-				}
-				free(n2);
-			}
-			app_remove_vm(a, vm);
-			vm_free(vm);
+			l[i].why = why;
+			app_remove_vm(a, l[i].vm);
 			changed = 1;
-			break;
 		}
 	} while (changed);
+	for (i = 0; i < n; i++) {
+		if (l[i].why == NULL)
+			continue;
+		snprintf(namebuf, sizeof(namebuf), "'%s'", l[i].vm->name);
+		keep_domain(lc, l[i].node, namebuf, l[i].why);
+	}
 	if (load_globals(lc, root) < 0)
-		return -1;
+		goto out;
 	break_netvm_loops(a);
 	for (i = 0; i < a->nvms; i++)
 		vm_update_gui_audio_tags(a->vms[i], 0);
-	return 0;
+	rc = 0;
+out:
+	/* the collection owns what it holds (app_free on failure) */
+	for (i = 0; i < n; i++)
+		if (l[i].why != NULL || !l[i].added)
+			vm_free(l[i].vm);
+	free(l);
+	return rc;
 }
 
 static int

@@ -151,8 +151,12 @@ parse_size(const char *s, size_t len, uint64_t *out)
 static int
 is_pyspace(unsigned char c)
 {
-	/* str.isspace() for ASCII: \t\n\v\f\r, 0x1c-0x1f, space */
-	return (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20);
+	/*
+	 * What int() strips from an ASCII str: \t\n\v\f\r and space
+	 * (Py_ISSPACE).  Not str.isspace(), which also has 0x1c-0x1f:
+	 * int("\x1c12") is a ValueError in Python 3.11.
+	 */
+	return (c >= 0x09 && c <= 0x0d) || c == 0x20;
 }
 
 int

@@ -651,13 +651,14 @@ qq_parse_args(struct qq_args *a, int argc, char *argv[])
  * --single-line: one byte at a time (the rest of stdin stays for the next
  * reader, e.g. dd in admin.vm.volume.ImportWithSize), printable ASCII up
  * to a required "\n" that is not sent.  limit may be <= 0 (Python accepts
- * any int): then nothing fits.
+ * any int): then nothing fits.  Beyond that the payload is relayed as it
+ * is: judging it is the server's business.
  */
 static unsigned char *
 qq_read_payload(const struct qq_args *a, int64_t limit, const char *limtext,
     size_t *lenp)
 {
-	unsigned char *buf, untrusted_c;
+	unsigned char *buf, untrusted_c, c;
 	size_t len = 0;
 	int64_t i;
 	ssize_t n;
@@ -701,15 +702,17 @@ qq_read_payload(const struct qq_args *a, int64_t limit, const char *limtext,
 		if (n == 0)
 			qq_error(a, "End of input without a newline");
 		/* sanitize start */
-		if (untrusted_c == '\n') {
+		if (untrusted_c != '\n' &&
+		    (untrusted_c < 0x20 || untrusted_c > 0x7e))
+			qq_error(a, "Invalid byte %u in input",
+			    (unsigned)untrusted_c);
+		c = untrusted_c;
+		/* sanitize end */
+		if (c == '\n') {
 			*lenp = len;
 			return buf;
 		}
-		if (untrusted_c < 0x20 || untrusted_c > 0x7e)
-			qq_error(a, "Invalid byte %u in input",
-			    (unsigned)untrusted_c);
-		/* sanitize end */
-		buf[len++] = untrusted_c;	/* i < limit <= 1024 */
+		buf[len++] = c;		/* len <= i < limit <= 65536 */
 	}
 	qq_error(a, "No newline found in first %s bytes", limtext);
 }

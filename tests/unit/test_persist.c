@@ -60,14 +60,14 @@ static const struct {
 	    "<property name=\"bogus\">1</property>")), 1, 3, "bad" },
 	{ "unknown class", DOC("", DOM0 TPL
 	    "<domain class=\"FooVM\"><properties/></domain>"), 1, 2, NULL },
-	{ "duplicate qid", DOC("", DOM0 TPL APP(2, "work", "")
+	{ "duplicate qid: both left out", DOC("", DOM0 TPL APP(2, "work", "")
 	    "<domain class=\"AppVM\"><properties>"
 	    "<property name=\"label\">red</property>"
 	    "<property name=\"name\">dup</property>"
 	    "<property name=\"qid\">2</property>"
 	    "<property name=\"uuid\">4a1a86a1-a031-4b83-8564-d9b294a04f49"
 	    "</property><property name=\"template\">tpl</property>"
-	    "</properties></domain>"), 1, 3, "dup" },
+	    "</properties></domain>"), 1, 2, "work" },
 	{ "qid out of range", DOC("", DOM0 TPL
 	    "<domain class=\"AppVM\"><properties>"
 	    "<property name=\"label\">red</property>"

@@ -13,7 +13,12 @@
  *	is_str(got, want, fmt, ...)		C strings equal (NULL-safe)
  *	is_mem(got, glen, want, wlen, fmt, ...)	byte strings equal, shown
  *						escaped on failure
+ *	is_lit(got, glen, "lit", fmt, ...)	is_mem against a string
+ *						literal, NULs included
  *	diag(fmt, ...)				a "# " line
+ *	unit_q(p, len), unit_qs(s)		bytes as a quoted C literal
+ *						for test names (static
+ *						storage, 8 in rotation)
  *
  * Every check returns 1 on success and 0 on failure, so a test can stop
  * early ("if (!ok(...)) continue;").  State lives in statics of the one
@@ -43,7 +48,7 @@ diag(const char *fmt, ...)
 	fputc('\n', stdout);
 }
 
-static inline int
+static inline int UNIT_PRINTF(4, 0)
 unit_vreport(int pass, const char *file, int line, const char *fmt,
     va_list ap)
 {
@@ -84,6 +89,44 @@ unit_is_int(long long got, long long want, const char *file, int line,
 		diag("    expected: %lld", want);
 	}
 	return pass;
+}
+
+/* Quote bytes as a C string literal, truncated; for test names. */
+static inline const char *
+unit_q(const void *p, size_t len)
+{
+	static char bufs[8][96];
+	static unsigned next;
+	const unsigned char *s = p;
+	char *b = bufs[next++ % 8];
+	size_t i, o = 0;
+
+	if (p == NULL)
+		return "NULL";
+	b[o++] = '"';
+	for (i = 0; i < len && o < sizeof(bufs[0]) - 8; i++) {
+		if (s[i] == '\\' || s[i] == '"') {
+			b[o++] = '\\';
+			b[o++] = (char)s[i];
+		} else if (s[i] >= 0x20 && s[i] < 0x7f) {
+			b[o++] = (char)s[i];
+		} else {
+			o += (size_t)snprintf(b + o, 5, "\\x%02x", s[i]);
+		}
+	}
+	if (i < len) {
+		memcpy(b + o, "...", 3);
+		o += 3;
+	}
+	b[o++] = '"';
+	b[o] = '\0';
+	return b;
+}
+
+static inline const char *
+unit_qs(const char *s)
+{
+	return unit_q(s, s ? strlen(s) : 0);
 }
 
 /* Print bytes as a C string literal body, for diagnostics. */
@@ -175,5 +218,7 @@ done_testing(void)
 #define is_mem(got, glen, want, wlen, ...) \
 	unit_is_mem((got), (glen), (want), (wlen), __FILE__, __LINE__, \
 	    __VA_ARGS__)
+#define is_lit(got, glen, lit, ...) \
+	is_mem((got), (glen), (lit), sizeof(lit) - 1, __VA_ARGS__)
 
 #endif
