@@ -16,6 +16,16 @@ PREFIX	?= /usr
 SYSCONFDIR ?= /etc
 DESTDIR	?=
 
+# Missing Debian packages are installed before anything is evaluated, so
+# that pkg-config below already sees them on a fresh machine.  DEPS=no
+# skips it (sub-makes, machines managed by hand).
+ifneq ($(DEPS),no)
+DEPS_OK := $(shell sh scripts/install-deps >&2 && echo ok)
+ifneq ($(DEPS_OK),ok)
+$(error scripts/install-deps failed)
+endif
+endif
+
 CC	?= cc
 PKGS	:= libxml-2.0 libvirt jansson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -54,14 +64,12 @@ TOOLS	:= $(TOOL_SRC:tests/tools/%.c=$(B)/tests/tools/%)
 	clean readme readme-check
 .SECONDARY:
 
-all: deps $(BROKER) $(SERVICES) $(UNITS) $(TOOLS)
+all: $(BROKER) $(SERVICES) $(UNITS) $(TOOLS)
 
-# Install missing Debian packages (sudo when not root); a no-op when all
-# are present.  DEPS=no skips it.
 deps:
-	@if [ "$(DEPS)" != no ]; then sh scripts/install-deps; fi
+	sh scripts/install-deps
 
-$(B)/%.o: %.c $(wildcard lib/*.h broker/*.h lib/api/*.def) | deps
+$(B)/%.o: %.c $(wildcard lib/*.h broker/*.h lib/api/*.def)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
