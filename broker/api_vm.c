@@ -328,9 +328,11 @@ vm_create(struct call *c, struct reply *r, int in_pool)
 		    tpl->name);
 		goto out;
 	}
-	qid = app_free_qid(app);
-	while (qid > 0 && persist_quarantined_qid(qid))
-		qid++;
+	/* lowest qid used neither by a qube nor by a left-out entry */
+	for (qid = 1; qid < 10000; qid++)
+		if (app_vm_by_qid(app, qid) == NULL &&
+		    !persist_quarantined_qid(qid))
+			break;
 	if (cls == VMC_DISP)
 		dispid = gen_dispid();
 	if (qid < 0 || qid > 9999 || (cls == VMC_DISP && dispid < 0)) {

@@ -341,17 +341,6 @@ app_dom0(const struct app *a)
 	return NULL;
 }
 
-int
-app_free_qid(const struct app *a)
-{
-	int q;
-
-	for (q = 1; q < 10000; q++)
-		if (app_vm_by_qid(a, q) == NULL)
-			return q;
-	return -1;
-}
-
 struct app *
 app_new(const char *base_dir)
 {

@@ -132,8 +132,6 @@ void	app_remove_vm(struct app *a, struct vm *vm);
 struct vm *app_vm(const struct app *a, const char *name);
 struct vm *app_vm_by_qid(const struct app *a, int qid);
 struct vm *app_dom0(const struct app *a);
-/* Lowest unused qid in 1..9999, or -1. */
-int	app_free_qid(const struct app *a);
 
 /* Store an explicit property value (copied); NULL resets. */
 int	pval_set(struct pval *p, const char *value);

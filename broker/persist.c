@@ -80,6 +80,26 @@ text(xmlNodePtr n)
 	return r;
 }
 
+/* Text of the <property name="key"> of a <domain>, malloc'd, or NULL. */
+static char *
+domain_prop(xmlNodePtr dom, const char *key)
+{
+	xmlNodePtr props = child(dom, "properties"), p;
+	char *an, *v = NULL;
+
+	for (p = props ? props->children : NULL; p != NULL; p = p->next) {
+		if (!is_elem(p, "property"))
+			continue;
+		an = attr(p, "name");
+		if (an != NULL && strcmp(an, key) == 0) {
+			free(v);
+			v = text(p);
+		}
+		free(an);
+	}
+	return v;
+}
+
 /* ---- value normalisation on load (qubes-xml.md 5.4) */
 
 static int
@@ -658,10 +678,12 @@ load_doc(struct loadctx *lc)
 				sb_addf(lc->err, "dom0: %s", why);
 				goto out;
 			}
-			nm = attr(d, "id");
-			snprintf(namebuf, sizeof(namebuf), "%s",
-			    nm ? nm : "(no id)");
+			nm = domain_prop(d, "name");
+			cls = attr(d, "id");
+			snprintf(namebuf, sizeof(namebuf), "'%s' (%s)",
+			    nm ? nm : "?", cls ? cls : "no id");
 			free(nm);
+			free(cls);
 			keep_domain(lc, d, namebuf, why);
 			continue;
 		}
@@ -1084,9 +1106,15 @@ persist_commit(struct reply *r)
 	/* the store on disk still holds the previous state */
 	sb_init(&lerr, 4096);
 	mem = app->host_mem_kib;
-	if (persist_load(store_path, app->base_dir, &fresh, &lerr) < 0)
-		fatalx("cannot reload %s after a failed save: %s", store_path,
-		    lerr.buf);
+	{
+		/* persist_load() replaces store_path: pass a copy */
+		char *p = xstrdup(store_path);
+
+		if (persist_load(p, app->base_dir, &fresh, &lerr) < 0)
+			fatalx("cannot reload %s after a failed save: %s", p,
+			    lerr.buf);
+		free(p);
+	}
 	fresh->host_mem_kib = mem;
 	app_free(app);
 	app = fresh;
@@ -1176,26 +1204,17 @@ persist_cleanup(void)
 int
 persist_quarantined_name(const char *name)
 {
-	xmlNodePtr d, p, props;
-	char *an, *t;
+	xmlNodePtr d;
+	char *n;
 	int found = 0;
 
 	if (kept_doc == NULL)
 		return 0;
 	for (d = xmlDocGetRootElement(kept_doc)->children; d && !found;
 	    d = d->next) {
-		props = child(d, "properties");
-		for (p = props ? props->children : NULL; p; p = p->next) {
-			if (!is_elem(p, "property"))
-				continue;
-			an = attr(p, "name");
-			if (an && strcmp(an, "name") == 0) {
-				t = text(p);
-				found = strcmp(t, name) == 0;
-				free(t);
-			}
-			free(an);
-		}
+		n = domain_prop(d, "name");
+		found = n != NULL && strcmp(n, name) == 0;
+		free(n);
 	}
 	return found;
 }
@@ -1203,19 +1222,19 @@ persist_quarantined_name(const char *name)
 int
 persist_quarantined_qid(int qid)
 {
-	char buf[32];
 	xmlNodePtr d;
-	char *id;
+	char *q;
+	int64_t v;
 	int found = 0;
 
 	if (kept_doc == NULL)
 		return 0;
-	snprintf(buf, sizeof(buf), "domain-%d", qid);
 	for (d = xmlDocGetRootElement(kept_doc)->children; d && !found;
 	    d = d->next) {
-		id = attr(d, "id");
-		found = id && strcmp(id, buf) == 0;
-		free(id);
+		q = domain_prop(d, "qid");
+		found = q != NULL && parse_pyint(q, strlen(q), &v) == 0 &&
+		    v == qid;
+		free(q);
 	}
 	return found;
 }
