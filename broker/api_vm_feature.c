@@ -147,8 +147,8 @@ check_feature(struct reply *r, const char *f, const char *v, size_t len)
 int
 api_vm_feature_set(struct call *c, struct reply *r)
 {
-	char *value, *old = NULL, ev[512];
-	const char *f = c->arg, *o;
+	char *value;
+	const char *f = c->arg;
 	int rc;
 
 	/* sanitize start */
@@ -168,23 +168,7 @@ api_vm_feature_set(struct call *c, struct reply *r)
 	value[c->payload_len] = '\0';
 	/* sanitize end */
 
-	if ((o = kvl_get(&c->dest->features, f)) != NULL)
-		old = xstrdup(o);
-	snprintf(ev, sizeof(ev), "domain-feature-pre-set:%s", f);
-	if (old)
-		ev_fire(c->dest->name, ev, "feature", f, "value", value,
-		    "oldvalue", old, NULL);
-	else
-		ev_fire(c->dest->name, ev, "feature", f, "value", value, NULL);
-	if (kvl_set(&c->dest->features, f, value) < 0)
-		fatalx("out of memory");
-	snprintf(ev, sizeof(ev), "domain-feature-set:%s", f);
-	if (old)
-		ev_fire(c->dest->name, ev, "feature", f, "value", value,
-		    "oldvalue", old, NULL);
-	else
-		ev_fire(c->dest->name, ev, "feature", f, "value", value, NULL);
-	free(old);
+	feature_set_ev(c->dest, f, value);
 	free(value);
 	return persist_commit(r);
 }
@@ -192,14 +176,8 @@ api_vm_feature_set(struct call *c, struct reply *r)
 int
 api_vm_feature_remove(struct call *c, struct reply *r)
 {
-	char ev[512];
-
 	if (kvl_get(&c->dest->features, c->arg) == NULL)
 		return not_found(r, c->dest, c->arg);
-	snprintf(ev, sizeof(ev), "domain-feature-pre-delete:%s", c->arg);
-	ev_fire(c->dest->name, ev, "feature", c->arg, NULL);
-	kvl_del(&c->dest->features, c->arg);
-	snprintf(ev, sizeof(ev), "domain-feature-delete:%s", c->arg);
-	ev_fire(c->dest->name, ev, "feature", c->arg, NULL);
+	feature_del_ev(c->dest, c->arg);
 	return persist_commit(r);
 }

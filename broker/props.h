@@ -132,6 +132,11 @@ int	gprop_serialize(int pid, struct strbuf *sb);
 /* Python repr of a qube (properties.md 1.7). */
 void	vm_debug_repr(const struct vm *vm, struct strbuf *sb);
 
+/* Set / remove a feature with its pre- and post-events (the value is
+ * stored between them; nothing happens on remove when absent). */
+void	feature_set_ev(struct vm *vm, const char *f, const char *value);
+void	feature_del_ev(struct vm *vm, const char *f);
+
 /* Keep guivm-<x>/audiovm-<x> tags in line with the effective values. */
 void	vm_update_gui_audio_tags(struct vm *vm, int emit);
 

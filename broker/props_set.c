@@ -433,7 +433,7 @@ vm_pre_set(struct reply *r, struct vm *vm, int pid, const char *v,
 	}
 }
 
-static void
+void
 feature_set_ev(struct vm *vm, const char *f, const char *value)
 {
 	const char *old = kvl_get(&vm->features, f);
@@ -457,7 +457,7 @@ feature_set_ev(struct vm *vm, const char *f, const char *value)
 	free(oldc);
 }
 
-static void
+void
 feature_del_ev(struct vm *vm, const char *f)
 {
 	char ev[128];
