@@ -64,7 +64,14 @@ TOOLS	:= $(TOOL_SRC:tests/tools/%.c=$(B)/tests/tools/%)
 	clean readme readme-check
 .SECONDARY:
 
-all: $(BROKER) $(SERVICES) $(UNITS) $(TOOLS)
+POLICY_GEN := $(B)/policy/90-admin-default.policy
+
+all: $(BROKER) $(SERVICES) $(UNITS) $(TOOLS) $(POLICY_GEN)
+
+# The default admin policy comes from the call table.
+$(POLICY_GEN): $(B)/tests/tools/api-table
+	@mkdir -p $(dir $@)
+	$< --policy > $@
 
 deps:
 	sh scripts/install-deps
@@ -136,10 +143,18 @@ demo: all
 bench: all
 	sh bench/run.sh
 
+POLICYDIR := $(DESTDIR)$(SYSCONFDIR)/qubes/policy.d
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
 	install -m 755 $(BROKER) $(DESTDIR)$(PREFIX)/sbin/qubes-broker
 	install -m 755 $(O)/services/qubesd-query $(DESTDIR)$(PREFIX)/bin/qubesd-query
+	install -d $(POLICYDIR)/include
+	install -m 664 $(POLICY_GEN) policy-includes/85-admin-backup-restore.policy \
+	    $(POLICYDIR)/
+	install -m 664 policy-includes/admin-global-ro \
+	    policy-includes/admin-global-rwx policy-includes/admin-local-ro \
+	    policy-includes/admin-local-rwx $(POLICYDIR)/include/
 
 clean:
 	rm -rf build build-asan build-fuzz broker/qubes-broker \

@@ -93,13 +93,26 @@ policy(void)
 	size_t i;
 	const struct api_method *m;
 
-	printf("## Default admin API policy, generated from the call table.\n"
-	    "## Do not edit: put changes in a file with a lower number, or\n"
-	    "## in the include files it points to.\n\n");
+	printf("## Default policy of the Admin API, generated from the call "
+	    "table.\n"
+	    "## Do not edit: it is replaced on upgrade. Put your own rules in "
+	    "a file\n"
+	    "## that sorts earlier (e.g. 30-admin-user.policy) or, better, "
+	    "in the four\n"
+	    "## include files below. Admin API calls control the whole "
+	    "system: grant\n"
+	    "## them to trusted qubes only, and always with target=dom0.\n"
+	    "##\n"
+	    "## include/admin-local-rwx   change one qube\n"
+	    "## include/admin-local-ro    read one qube\n"
+	    "## include/admin-global-rwx  change global settings\n"
+	    "## include/admin-global-ro   read global settings\n\n");
+	/* every Admin API call with a service file, implemented or not yet:
+	 * a policy line for a call the broker does not serve yet is
+	 * harmless (the call closes silently) */
 	for (i = 0; i < api_methods_count; i++) {
 		m = &api_methods[i];
-		if (!m->impl || m->file == FILE_NONE ||
-		    strncmp(m->name, "admin.", 6) != 0)
+		if (m->file == FILE_NONE || strncmp(m->name, "admin.", 6) != 0)
 			continue;
 		printf("!include-service %s * include/%s\n", m->name,
 		    api_policy_include(m));
