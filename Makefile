@@ -27,7 +27,7 @@ endif
 endif
 
 CC	?= cc
-PKGS	:= libxml-2.0 libvirt jansson
+PKGS	:= libxml-2.0 libvirt jansson libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
