@@ -61,7 +61,7 @@ TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOLS	:= $(TOOL_SRC:tests/tools/%.c=$(B)/tests/tools/%)
 
 .PHONY: all deps check unit bats replay asan fuzz-smoke demo bench install \
-	clean readme readme-check
+	clean readme readme-check links links-check
 .SECONDARY:
 
 POLICY_GEN := $(B)/policy/90-admin-default.policy
@@ -127,15 +127,22 @@ readme: all
 readme-check: all
 	sh scripts/readme-table.sh $(B)/tests/tools/api-table --check
 
+links: all
+	sh scripts/links-list.sh $(B)/tests/tools/api-table
+
+links-check: all
+	sh scripts/links-list.sh $(B)/tests/tools/api-table --check
+
 # Each suite stops the run on failure; the last line counts the suites.
 check: all
 	$(MAKE) DEPS=no readme-check
+	$(MAKE) DEPS=no links-check
 	$(MAKE) DEPS=no unit
 	$(MAKE) DEPS=no replay
 	$(MAKE) DEPS=no bats
 	$(MAKE) DEPS=no asan
 	$(MAKE) DEPS=no fuzz-smoke
-	@echo "check: 6 passed, 0 failed"
+	@echo "check: 7 passed, 0 failed"
 
 demo: all
 	sh scripts/demo.sh $(abspath $(BROKER)) $(abspath $(O)/services)
@@ -144,6 +151,7 @@ bench: all
 	sh bench/run.sh
 
 POLICYDIR := $(DESTDIR)$(SYSCONFDIR)/qubes/policy.d
+LIBEXECDIR ?= $(PREFIX)/lib/qubes-admin
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
@@ -155,6 +163,17 @@ install: all
 	install -m 664 policy-includes/admin-global-ro \
 	    policy-includes/admin-global-rwx policy-includes/admin-local-ro \
 	    policy-includes/admin-local-rwx $(POLICYDIR)/include/
+	sh scripts/install-links.sh "$(DESTDIR)" $(O)/services $(LIBEXECDIR)
+	install -m 664 policy-includes/90-admin-policy-default.policy $(POLICYDIR)/
+	install -m 664 policy-includes/admin-policy-ro \
+	    policy-includes/admin-policy-rwx $(POLICYDIR)/include/
+	install -m 755 $(O)/services/qubes-policy-admin $(DESTDIR)$(LIBEXECDIR)/
+	install -m 755 $(O)/services/qubes-policy $(DESTDIR)$(PREFIX)/bin/
+	for c in List Get Replace Remove GetFiles include.List include.Get \
+	    include.Replace include.Remove; do \
+		ln -sfn $(LIBEXECDIR)/qubes-policy-admin \
+		    $(DESTDIR)$(SYSCONFDIR)/qubes-rpc/policy.$$c; \
+	done
 
 clean:
 	rm -rf build build-asan build-fuzz broker/qubes-broker \

@@ -16,6 +16,7 @@
 
 #include "atomicfile.h"
 #include "control.h"
+#include "hook.h"
 #include "log.h"
 #include "model.h"
 #include "persist.h"
@@ -77,7 +78,6 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
-	(void)policy;
 	log_init("qubes-broker", debug);
 	xmlInitParser();
 	/* test hook: make one step of every qubes.xml write fail */
@@ -98,11 +98,15 @@ main(int argc, char **argv)
 	sb_free(&path);
 	if (virt_open(uri) == 0 && (mem = virt_host_mem_kib()) != 0)
 		app->host_mem_kib = mem;
+	/* admin.vm.List filtering for non-dom0 callers (protocol.md 4.3) */
+	if (hook_policy_init(policy) < 0)
+		fatal("policy filter");
 	if (control_listen(run) < 0)
 		fatalx("cannot create the sockets in %s", run);
 	log_info("listening in %s", run);
 	rc = control_loop();
 	control_cleanup();
+	hook_cleanup();
 	virt_close();
 	app_free(app);
 	app = NULL;

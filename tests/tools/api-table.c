@@ -3,12 +3,15 @@
  *
  *	api-table --readme   the README call table (Markdown)
  *	api-table --links    "<call> <family executable>" per installed link
+ *	                     (the rows service_serves() accepts, named by
+ *	                     service_exe_name(): lib/service.h)
  *	api-table --policy   the default admin policy (90-admin-default.policy)
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "api.h"
+#include "service.h"
 
 static const char *
 sock_name(enum api_sock s)
@@ -36,17 +39,6 @@ dest_name(enum api_dest d)
 	default:
 		return "VM";
 	}
-}
-
-static void
-family_exe(const char *family, char *out, size_t len)
-{
-	size_t i;
-
-	snprintf(out, len, "qubes-admin-%s", family);
-	for (i = 0; out[i]; i++)
-		if (out[i] == '_')
-			out[i] = '-';
 }
 
 static int
@@ -79,9 +71,14 @@ links(void)
 	char exe[64];
 
 	for (i = 0; i < api_methods_count; i++) {
-		if (!api_methods[i].impl || api_methods[i].file == FILE_NONE)
+		if (!service_serves(&api_methods[i]))
 			continue;
-		family_exe(api_methods[i].family, exe, sizeof(exe));
+		if (service_exe_name(api_methods[i].family, exe,
+		    sizeof(exe)) < 0) {
+			fprintf(stderr, "api-table: family name too long: "
+			    "%s\n", api_methods[i].family);
+			return 1;
+		}
 		printf("%s %s\n", api_methods[i].name, exe);
 	}
 	return 0;
