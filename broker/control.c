@@ -118,6 +118,10 @@ control_listen(const char *run_dir)
 
 	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -1;
+	/* handlers first: a stop right after the sockets appear is clean */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
 	for (i = 0; i < 3; i++) {
 		sb_init(&sb, 0);
 		sb_addf(&sb, "%s/%s", run_dir, sockets[i].file);
@@ -132,9 +136,6 @@ control_listen(const char *run_dir)
 			return -1;
 		}
 	}
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGTERM, on_signal);
-	signal(SIGINT, on_signal);
 	return 0;
 }
 

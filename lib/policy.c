@@ -322,7 +322,8 @@ ptok_parse(const char *s, size_t n, enum ptok_ctx ctx, struct ptok *t,
 		goto found;
 	}
 	for (i = 0; i < sizeof(exacts) / sizeof(exacts[0]); i++) {
-		if ((mask & (1u << exacts[i].kind)) && span_eq(sp, exacts[i].str)) {
+		if ((mask & (1u << exacts[i].kind)) &&
+		    span_eq(sp, exacts[i].str)) {
 			t->kind = exacts[i].kind;
 			goto found;
 		}
@@ -1005,7 +1006,8 @@ vfs_list(struct loader *L, const char *dir, struct namelist *out)
 					continue;
 				ov = ovl_find(L, path.buf);
 				if (ov != NULL ? ov->content == NULL :
-				    stat(path.buf, &st) < 0 || !S_ISREG(st.st_mode))
+				    stat(path.buf, &st) < 0 ||
+				    !S_ISREG(st.st_mode))
 					continue;
 				if (namelist_add(out, de->d_name) < 0) {
 					closedir(d);
@@ -1459,8 +1461,8 @@ rule_build(struct loader *L, const char *path, unsigned line,
 		goto bad;
 	if (r.target.kind == PTOK_DEFAULT && r.action == POLICY_ALLOW &&
 	    !r.has_redirect) {
-		sb_adds(&err,
-		    "allow action for @default rule must specify target= option");
+		sb_adds(&err, "allow action for @default rule must specify "
+		    "target= option");
 		goto bad;
 	}
 	/* a NUL cannot be kept in a C string: refuse it (not in Python) */
@@ -1595,8 +1597,8 @@ load_file(struct loader *L, const char *path, const struct ovl *ov,
 		if (errno == ENOMEM)
 			L->oom = 1;
 		else if (errno == EFBIG)
-			perr(L, NULL, 0, "failed to load %s file: over the size "
-			    "limit (%u bytes per file, %u in all)", path,
+			perr(L, NULL, 0, "failed to load %s file: over the "
+			    "size limit (%u bytes per file, %u in all)", path,
 			    POLICY_MAX_FILE_SIZE, POLICY_MAX_TOTAL_SIZE);
 		else
 			perr_os(L, path, errno);
@@ -1973,6 +1975,12 @@ u8_check(const char *s, size_t n)
 		i += l;
 	}
 	return n;
+}
+
+size_t
+policy_utf8_prefix(const void *buf, size_t len)
+{
+	return buf != NULL ? u8_check(buf, len) : 0;
 }
 
 static void

@@ -44,7 +44,12 @@
  * ("include loop: <path>") instead of a crash; limits below are errors;
  * new main-directory files named outside [0-9a-z_.-] are refused like
  * existing ones (13.2); undecodable UTF-8 is reported with a line number;
- * a missing legacy directory counts as empty for !compat-4.0.
+ * a missing legacy directory counts as empty for !compat-4.0; a NUL byte
+ * inside a name or option value is an error (it cannot live in a C
+ * string); "ask" with a default_target= that is not offered (the
+ * reference's assertion, 5.4) is a deny with a reason; an "ask" result
+ * for a source without a GUI qube is still ASK (res->guivm NULL): the
+ * reference refuses it only when prompting.
  *
  * System information (3.3) is a set of domains.  Build it with
  * policy_sysinfo_new() + policy_sysinfo_add() (the broker, from its model)
@@ -71,12 +76,13 @@
  * policy and live until policy_free().  A result borrows its rule from
  * the policy (free the result first); its strings are owned by the result
  * (policy_result_free()).  policy_sysinfo_add() copies its argument;
- * policy_sysinfo_find() returns a pointer into the sysinfo.  All *_free()
- * functions accept NULL.
+ * policy_sysinfo_find() and _at() return pointers into the sysinfo, valid
+ * until the next policy_sysinfo_add() or _free().  All *_free() functions
+ * accept NULL.
  *
  * Errors: functions returning int give 0, or -1 with errno (ENOMEM,
- * EINVAL for a malformed request or JSON).  Nothing here exits or logs
- * except policy_evaluate(), which never logs either: the caller decides.
+ * EINVAL for a malformed request or JSON).  Nothing here exits or logs:
+ * the caller decides what to report.
  */
 #ifndef POLICY_H
 #define POLICY_H
@@ -156,6 +162,14 @@ size_t	policy_nerrors(const struct policy *p);
 const struct policy_error *policy_error_at(const struct policy *p, size_t i);
 /* Append "<path>:<line>: <msg>" (or "<msg>" when line is 0) to sb. */
 int	policy_format_error(struct strbuf *sb, const struct policy_error *e);
+
+/*
+ * Length of the longest prefix of buf that is valid UTF-8 as Python's
+ * decoder reads it (no overlongs, surrogates or values over U+10FFFF);
+ * len itself when all of it is.  The loader refuses a file that is not
+ * valid UTF-8; the Policy Admin API checks content it stores (11.6).
+ */
+size_t	policy_utf8_prefix(const void *buf, size_t len);
 
 /* The resolved policy directory (realpath of opts->dir). */
 const char *policy_dir(const struct policy *p);

@@ -173,7 +173,8 @@ policy_sysinfo_add(struct policy_sysinfo *si,
 	memset(&d, 0, sizeof(d));
 	if (dup_opt(&d.name, in->name) < 0 || dup_opt(&d.type, in->type) < 0 ||
 	    dup_opt(&d.default_dispvm, in->default_dispvm) < 0 ||
-	    dup_opt(&d.icon, in->icon) < 0 || dup_opt(&d.guivm, in->guivm) < 0 ||
+	    dup_opt(&d.icon, in->icon) < 0 ||
+	    dup_opt(&d.guivm, in->guivm) < 0 ||
 	    dup_opt(&d.power_state, in->power_state) < 0)
 		goto oom;
 	if (in->ntags > 0) {
@@ -382,7 +383,7 @@ enum it_kind {
 
 struct itarget {
 	enum it_kind		 kind;
-	const struct si_dom	*dom;	/* NAME: the qube; DISPVM_VM: template */
+	const struct si_dom	*dom;	/* the qube, or the DispVM template */
 };
 
 struct ectx {
@@ -438,7 +439,8 @@ match_target(const struct ectx *e, const struct ptok *t)
 
 	switch (t->kind) {
 	case PTOK_NAME:
-		return it->kind == IT_NAME && strcmp(t->text, it->dom->name) == 0;
+		return it->kind == IT_NAME &&
+		    strcmp(t->text, it->dom->name) == 0;
 	case PTOK_ADMINVM:
 		return it->kind == IT_ADMINVM;
 	case PTOK_ANY:
@@ -784,8 +786,8 @@ resolve_allow(const struct ectx *e, const struct policy_rule *r,
 		case PTOK_DISPVM_VM:
 			d = si_find(e->si, r->redirect.value);
 			if (d == NULL || !d->info.template_for_dispvms)
-				return deny(res, "not a template for dispvm: %s",
-				    r->redirect.value);
+				return deny(res, "not a template for "
+				    "dispvm: %s", r->redirect.value);
 			kind = IT_DISPVM_VM;
 			name = r->redirect.value;
 			break;

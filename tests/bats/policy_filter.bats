@@ -153,6 +153,9 @@ teardown() {
 }
 
 @test "policy filter: a missing policy directory fails closed" {
+	# one call first: control_listen() creates the sockets before it
+	# installs its SIGTERM handler, so an immediate stop may kill it
+	call -e dom0 admin.vm.List dom0
 	stop_broker
 	start_broker --policy-dir "$T/nonexistent"
 	call -e personal admin.vm.List dom0

@@ -251,13 +251,15 @@ static const struct {
 	{ "a +b x y allow target=@dispvm:", T "invalid empty @dispvm: token: "
 	    "'@dispvm:'", NULL },
 	{ "* * dom0 dom0 allow", NULL, "*\t*\t@adminvm\t@adminvm\tallow" },
-	{ "* * @adminvm @adminvm deny", NULL, "*\t*\t@adminvm\t@adminvm\tdeny" },
+	{ "* * @adminvm @adminvm deny", NULL,
+	    "*\t*\t@adminvm\t@adminvm\tdeny" },
 	{ "* * * * deny", NULL, "*\t*\t*\t*\tdeny" },
 	{ "* * @anyvm @anyvm deny", NULL, "*\t*\t@anyvm\t@anyvm\tdeny" },
 	{ "* * @type:AppVM @type:TemplateVM deny", NULL,
 	    "*\t*\t@type:AppVM\t@type:TemplateVM\tdeny" },
 	{ "* * @tag:t1 @tag:t2 deny", NULL, "*\t*\t@tag:t1\t@tag:t2\tdeny" },
-	{ "* * @dispvm:x @dispvm deny", NULL, "*\t*\t@dispvm:x\t@dispvm\tdeny" },
+	{ "* * @dispvm:x @dispvm deny", NULL,
+	    "*\t*\t@dispvm:x\t@dispvm\tdeny" },
 	{ "* * @dispvm:@tag:t @dispvm:@tag:u deny", NULL,
 	    "*\t*\t@dispvm:@tag:t\t@dispvm:@tag:u\tdeny" },
 	{ "* * x @dispvm:y deny", NULL, "*\t*\tx\t@dispvm:y\tdeny" },
@@ -388,6 +390,12 @@ test_lines(void)
 	    "overlong encoding refused, line counted");
 	is_int(policy_nrules(p), 0, "nothing kept from an undecodable file");
 	policy_free(p);
+
+	is_int(policy_utf8_prefix("ab\xc3\xa9\xed\xa0\x80", 7), 4,
+	    "utf8 prefix stops at a surrogate");
+	is_int(policy_utf8_prefix("\xf4\x90\x80\x80", 4), 0, "> U+10FFFF");
+	is_int(policy_utf8_prefix("\xf0\x9f\x98\x80x", 5), 5, "4-byte ok");
+	is_int(policy_utf8_prefix("\xe2\x98", 2), 0, "truncated");
 
 	/* a line over POLICY_MAX_LINE */
 	big = malloc(POLICY_MAX_LINE + 32);
@@ -647,8 +655,8 @@ test_overlay(void)
 	static const struct file base[] = {
 		{ "90-admin-default.policy",
 		    "!include-service admin.vm.List * include/admin-local-rwx\n"
-		    "!include-service admin.vm.Start * include/admin-local-rwx\n"
-		},
+		    "!include-service admin.vm.Start * "
+		    "include/admin-local-rwx\n" },
 		{ "include/admin-local-rwx", "" },
 		{ NULL, NULL },
 	};
@@ -958,10 +966,12 @@ test_sysinfo(void)
 		{ "", "invalid JSON" },
 		{ "[]", "no \"domains\" object" },
 		{ "{\"domains\": []}", "no \"domains\" object" },
-		{ "{\"domains\": {\"a\": 1}}", "malformed entry for domain 'a'" },
+		{ "{\"domains\": {\"a\": 1}}",
+		    "malformed entry for domain 'a'" },
 		{ "{\"domains\": {\"a\": {\"type\": 1}}}", "malformed entry "
 		    "for domain 'a'" },
-		{ "{\"domains\": {\"a\": {\"type\": \"AppVM\", \"tags\": [1]}}}",
+		{ "{\"domains\": {\"a\": {\"type\": \"AppVM\", "
+		    "\"tags\": [1]}}}",
 		    "malformed entry for domain 'a'" },
 		{ "{\"domains\": {\"a\": {\"type\": \"AppVM\", \"guivm\": 2}}}",
 		    "malformed entry for domain 'a'" },
@@ -1229,8 +1239,9 @@ test_small(const struct policy_sysinfo *si)
 		    "test-vm1", "allow:@dispvm:default-dvm:1", -1, "test-vm1" },
 		{ "* * @anyvm @anyvm ask default_target=@dispvm", "test-vm3",
 		    "test-vm1", "ask:test-vm1 test-vm2 default-dvm "
-		    "test-invalid-dvm test-no-dvm test-template test-standalone "
-		    "@dispvm:test-vm3 @dispvm:default-dvm:@dispvm:default-dvm:1",
+		    "test-invalid-dvm test-no-dvm test-template "
+		    "test-standalone @dispvm:test-vm3 @dispvm:default-dvm:"
+		    "@dispvm:default-dvm:1",
 		    -1, NULL },
 		{ "* * test-vm3 @adminvm allow", "test-vm3", "dom0",
 		    "allow:dom0:1", -1, "@adminvm" },
@@ -1252,13 +1263,15 @@ test_small(const struct policy_sysinfo *si)
 		{ "* * test-vm3 @anyvm allow target=@dispvm:test-vm1",
 		    "test-vm3", "test-vm1", "deny:1", -1, NULL },
 		{ "* * test-vm3 @anyvm allow target=@dispvm:test-vm3 "
-		    "autostart=no", "test-vm3", "test-vm1", "deny:1", -1, NULL },
+		    "autostart=no", "test-vm3", "test-vm1", "deny:1", -1,
+		    NULL },
 		{ "* * test-vm1 @anyvm allow target=dom0 autostart=no",
 		    "test-vm1", "test-vm3", "allow:dom0:1", -1, "test-vm3" },
 		/* intended targets that are refused before any rule */
 		{ "* * * * allow", "test-vm1", "@anyvm", "deny:-", -1, NULL },
 		{ "* * * * allow", "test-vm1", "*", "deny:-", -1, NULL },
-		{ "* * * * allow", "test-vm1", "@tag:tag1", "deny:-", -1, NULL },
+		{ "* * * * allow", "test-vm1", "@tag:tag1", "deny:-", -1,
+		    NULL },
 		{ "* * * * allow", "test-vm1", "@dispvm:test-vm2", "deny:-", -1,
 		    NULL },
 		{ "* * * * allow", "test-vm1", "@dispvm:nope", "deny:-", -1,
@@ -1428,13 +1441,15 @@ test_reply(const struct policy_sysinfo *si)
 
 static const struct file scen[] = {
 	{ "30-test-mgmt.policy",
-	    "admin.vm.Create.AppVM  *  test-mgmt  @adminvm  allow target=dom0\n" },
+	    "admin.vm.Create.AppVM  *  test-mgmt  @adminvm  "
+	    "allow target=dom0\n" },
 	{ "90-admin-default.policy",
 	    "# generated\n"
 	    "!include-service admin.Events * include/admin-global-ro\n"
 	    "!include-service admin.label.List * include/admin-global-ro\n"
 	    "!include-service admin.property.Get * include/admin-global-ro\n"
-	    "!include-service admin.vm.Create.AppVM * include/admin-global-rwx\n"
+	    "!include-service admin.vm.Create.AppVM * "
+	    "include/admin-global-rwx\n"
 	    "!include-service admin.vm.Create.TemplateVM * "
 	    "include/admin-global-rwx\n"
 	    "!include-service admin.vm.List * include/admin-global-ro\n"
@@ -1444,7 +1459,8 @@ static const struct file scen[] = {
 	    "!include-service admin.vm.property.Set * include/admin-local-rwx\n"
 	    "!include-service admin.vm.Remove * include/admin-global-rwx\n"
 	    "!include-service admin.vm.Start * include/admin-local-rwx\n"
-	    "!include-service admin.vm.tag.Remove * include/admin-local-rwx\n" },
+	    "!include-service admin.vm.tag.Remove * "
+	    "include/admin-local-rwx\n" },
 	{ "include/admin-global-ro",
 	    "## Do not modify this file\n"
 	    "!include include/admin-global-rwx\n"
