@@ -9,7 +9,8 @@
  * FUZZ_SOURCES: broker/api_vm_tag.c broker/dispatch.c broker/events.c
  * FUZZ_SOURCES: broker/handlers.c broker/hook.c broker/model.c
  * FUZZ_SOURCES: broker/persist.c broker/props.c broker/props_set.c
- * FUZZ_SOURCES: broker/util.c broker/virt.c broker/volconfig.c
+ * FUZZ_SOURCES: broker/sysinfo.c broker/util.c broker/virt.c
+ * FUZZ_SOURCES: broker/volconfig.c
  */
 #include <assert.h>
 #include <stddef.h>
