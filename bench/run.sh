@@ -42,3 +42,6 @@ run admin.vm.property.GetAll dom0 admin.vm.property.GetAll work
 run "admin.vm.feature.Set (save)" dom0 admin.vm.feature.Set work bench
 echo "(client: qubesd-query, one process per request; the numbers include"
 echo " process start-up, so they are a lower bound for the broker)"
+echo
+# volume import throughput (BENCH_IMPORT_GIB=0 skips it)
+sh "$ROOT/bench/import.sh"

@@ -61,6 +61,34 @@ int	api_label_index(struct call *c, struct reply *r);
 int	api_label_create(struct call *c, struct reply *r);
 int	api_label_remove(struct call *c, struct reply *r);
 
+/* api_vm_volume_data.c */
+int	api_vm_volume_revert(struct call *c, struct reply *r);
+int	api_vm_volume_resize(struct call *c, struct reply *r);
+int	api_vm_volume_clear(struct call *c, struct reply *r);
+int	api_vm_volume_clonefrom(struct call *c, struct reply *r);
+int	api_vm_volume_cloneto(struct call *c, struct reply *r);
+int	api_internal_vm_volume_importbegin(struct call *c, struct reply *r);
+int	api_internal_vm_volume_importend(struct call *c, struct reply *r);
+
+/* api_pool.c */
+int	api_pool_list(struct call *c, struct reply *r);
+int	api_pool_listdrivers(struct call *c, struct reply *r);
+int	api_pool_info(struct call *c, struct reply *r);
+int	api_pool_usagedetails(struct call *c, struct reply *r);
+int	api_pool_add(struct call *c, struct reply *r);
+int	api_pool_remove(struct call *c, struct reply *r);
+int	api_pool_volume_list(struct call *c, struct reply *r);
+int	api_pool_set_revisions_to_keep(struct call *c, struct reply *r);
+int	api_pool_set_ephemeral_volatile(struct call *c, struct reply *r);
+
+/* api_vm_volume.c */
+int	api_vm_volume_list(struct call *c, struct reply *r);
+int	api_vm_volume_info(struct call *c, struct reply *r);
+int	api_vm_volume_listsnapshots(struct call *c, struct reply *r);
+int	api_vm_volume_set_revisions_to_keep(struct call *c, struct reply *r);
+int	api_vm_volume_set_rw(struct call *c, struct reply *r);
+int	api_vm_volume_set_ephemeral(struct call *c, struct reply *r);
+
 /* api_internal.c */
 int	api_internal_getsysteminfo(struct call *c, struct reply *r);
 

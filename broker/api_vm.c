@@ -14,6 +14,7 @@
 #include "model.h"
 #include "persist.h"
 #include "props.h"
+#include "storage.h"
 #include "util.h"
 #include "validate.h"
 #include "virt.h"
@@ -252,6 +253,23 @@ out:
 	return rc;
 }
 
+/* A detached copy of what storage needs: class, name, volumes. */
+static struct vm *
+storage_shadow(const struct vm *vm)
+{
+	struct vm *s;
+	size_t i;
+
+	if ((s = vm_new(vm->cls, vm->name, vm->qid)) == NULL)
+		fatalx("out of memory");
+	s->volumes = xcalloc(vm->nvolumes + 1, sizeof(*s->volumes));
+	for (i = 0; i < vm->nvolumes; i++)
+		if (kvl_copy(&s->volumes[i], &vm->volumes[i]) < 0)
+			fatalx("out of memory");
+	s->nvolumes = vm->nvolumes;
+	return s;
+}
+
 static int
 vm_create(struct call *c, struct reply *r, int in_pool)
 {
@@ -259,7 +277,7 @@ vm_create(struct call *c, struct reply *r, int in_pool)
 	int cls = vm_class_from_name(cname);
 	struct create_args a;
 	struct strbuf sb;
-	struct vm *vm, *tpl = NULL;
+	struct vm *vm, *tpl = NULL, *shadow;
 	char *v = NULL, buf[32];
 	int rc, qid, dispid = -1, pid;
 	size_t i;
@@ -382,6 +400,12 @@ vm_create(struct call *c, struct reply *r, int in_pool)
 		goto out;
 	}
 	sb_free(&sb);
+	/* create_on_disk: the images; on failure the qube goes again */
+	if ((rc = storage_create_vm(r, vm)) != API_OK) {
+		app_remove_vm(app, vm);
+		vm_free(vm);
+		goto out;
+	}
 	ev_fire(NULL, "domain-add", "vm", vm->name, NULL);
 	vm_update_gui_audio_tags(vm, 1);
 	{
@@ -391,7 +415,12 @@ vm_create(struct call *c, struct reply *r, int in_pool)
 		tag_add(vm, tag);
 	}
 	ev_fire(vm->name, "domain-create-on-disk", NULL);
+	/* a failed save drops the qube: its new images go too */
+	shadow = storage_shadow(vm);
 	rc = persist_commit(r);
+	if (rc != API_OK)
+		storage_remove_vm(shadow);
+	vm_free(shadow);
 out:
 	free(v);
 	create_args_free(&a);
@@ -417,6 +446,7 @@ api_vm_remove(struct call *c, struct reply *r)
 {
 	struct vm *vm = c->dest;
 	char *name;
+	int rc;
 
 	if (*c->arg)
 		return reply_refuse(r, "argument must be empty");
@@ -439,9 +469,17 @@ api_vm_remove(struct call *c, struct reply *r)
 	name = xstrdup(vm->name);
 	ev_fire(NULL, "domain-pre-delete", "vm", name, NULL);
 	app_remove_vm(app, vm);
-	vm_free(vm);
 	c->dest = NULL;
 	ev_fire(NULL, "domain-delete", "vm", name, NULL);
 	free(name);
-	return persist_commit(r);
+	rc = persist_commit(r);
+	/*
+	 * remove_from_disk, once the qube left the collection (its errors
+	 * are only logged); after the save, so that a failed save (the
+	 * qube is back) never loses its data
+	 */
+	if (rc == API_OK)
+		storage_remove_vm(vm);
+	vm_free(vm);
+	return rc;
 }

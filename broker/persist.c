@@ -21,6 +21,7 @@
 #include "model.h"
 #include "persist.h"
 #include "props.h"
+#include "storage.h"
 #include "util.h"
 #include "validate.h"
 #include "virt.h"
@@ -1160,7 +1161,9 @@ persist_create(const char *path, const char *base_dir, struct strbuf *err)
 	a->npools = 2;
 	kvl_set(&pools[0], "name", "varlibqubes");
 	kvl_set(&pools[0], "dir_path", base_dir);
-	kvl_set(&pools[0], "driver", "file");
+	/* qubes-create: file-reflink where the directory can reflink */
+	kvl_set(&pools[0], "driver", reflink_dir_supported(base_dir) == 1 ?
+	    "file-reflink" : "file");
 	kvl_set(&pools[0], "revisions_to_keep", "1");
 	sb_init(&kdir, 0);
 	sb_addf(&kdir, "%s/vm-kernels", base_dir);

@@ -117,8 +117,9 @@ volconfig_create(struct vm *vm, const char *pool_all,
 		kvl_set(&vols[i], "vid", vid);
 		free(vid);
 		rtk = kvl_get(pool, "revisions_to_keep");
-		if (!save && drv != NULL && (strcmp(drv, "file") == 0 ||
-		    strcmp(drv, "file-reflink") == 0))
+		/* FilePool.init_volume only (file-reflink keeps the
+		 * pool's value: qubes-xml.md 7.7) */
+		if (!save && drv != NULL && strcmp(drv, "file") == 0)
 			rtk = "0";
 		if (drv != NULL && strcmp(drv, "linux-kernel") == 0)
 			rtk = "0";

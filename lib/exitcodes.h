@@ -31,6 +31,21 @@
  *
  *	126	request refused by the policy ("Request refused")
  *	127	no such service
+ *
+ * The streaming import service (services/qubes-admin-vm-volume-import,
+ * admin.vm.volume.Import / ImportWithSize) keeps the statuses of the
+ * reference script (storage.md 7.9), which its callers know:
+ *
+ *	0	ImportEnd's reply was delivered on stdout, whatever it is
+ *		(OK, exception, or empty)
+ *	1	refused by the service (bad invocation or size line syntax,
+ *		one line on stderr, stdout empty), or ImportBegin did not
+ *		answer OK: its reply (possibly empty) is on stdout
+ *	2	ImportWithSize: the first line of stdin is not a line of at
+ *		most 20 printable ASCII bytes; nothing on stdout, the
+ *		broker was not contacted
+ *	125	the broker could not be reached, I/O error on the socket or
+ *		stdout
  */
 #ifndef EXITCODES_H
 #define EXITCODES_H
@@ -40,6 +55,11 @@
 #define SVC_EXIT_EXCEPTION	2
 #define SVC_EXIT_NO_REPLY	3
 #define SVC_EXIT_INTERNAL	125
+
+#define IMPORT_EXIT_OK		0
+#define IMPORT_EXIT_FAILED	1
+#define IMPORT_EXIT_SIZE_LINE	2
+#define IMPORT_EXIT_INTERNAL	125
 
 #define QREXEC_EXIT_REFUSED	126
 #define QREXEC_EXIT_NOT_FOUND	127

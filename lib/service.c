@@ -86,6 +86,32 @@ service_serves(const struct api_method *m)
 }
 
 int
+service_serves_stream(const struct api_method *m)
+{
+	return m->impl && m->file == FILE_SCRIPT && m->payload == PL_STREAM &&
+	    strncmp(m->name, "admin.", 6) == 0;
+}
+
+int
+service_link_exe(const struct api_method *m, char *out, size_t len)
+{
+	size_t n;
+
+	if (service_serves(m))
+		return service_exe_name(m->family, out, len) < 0 ? -1 : 1;
+	if (!service_serves_stream(m))
+		return 0;
+	if (service_exe_name(m->family, out, len) < 0)
+		return -1;
+	n = strlen(out);
+	if (len - n <= strlen(SERVICE_STREAM_SUFFIX))
+		return -1;
+	memcpy(out + n, SERVICE_STREAM_SUFFIX,
+	    sizeof(SERVICE_STREAM_SUFFIX));
+	return 1;
+}
+
+int
 service_exe_name(const char *family, char *out, size_t len)
 {
 	int n;
@@ -235,9 +261,10 @@ check_dest(const struct api_method *m, const char *dest)
 	return "unknown destination rule";
 }
 
-const char *
-service_check(const struct service_env *untrusted_env, const char *family,
-    struct service_call *call)
+/* service_check(), for the plain (stream 0) or the import executable. */
+static const char *
+check_invocation(const struct service_env *untrusted_env, const char *family,
+    int stream, struct service_call *call)
 {
 	const struct service_env *untrusted = untrusted_env;
 	const char *untrusted_full, *plus, *untrusted_base, *untrusted_arg;
@@ -291,7 +318,9 @@ service_check(const struct service_env *untrusted_env, const char *family,
 		return "no such call";
 	if (strcmp(m->family, family) != 0)
 		return "call of another family";
-	if (!service_serves(m))
+	if (stream && !service_serves_stream(m))
+		return "call not served by the streaming import service";
+	if (!stream && !service_serves(m))
 		return "call not served by a qrexec service (not implemented "
 		    "or dom0 only)";
 
@@ -332,6 +361,20 @@ service_check(const struct service_env *untrusted_env, const char *family,
 	call->payload_max = m->payload == PL_NONE ? 0 :
 	    (m->payload_max < room ? m->payload_max : room);
 	return NULL;
+}
+
+const char *
+service_check(const struct service_env *untrusted_env, const char *family,
+    struct service_call *call)
+{
+	return check_invocation(untrusted_env, family, 0, call);
+}
+
+const char *
+service_check_stream(const struct service_env *untrusted_env,
+    const char *family, struct service_call *call)
+{
+	return check_invocation(untrusted_env, family, 1, call);
 }
 
 const char *
@@ -400,7 +443,6 @@ service_read_bounded(int fd, unsigned char *buf, size_t max, size_t *len)
 	return 0;
 }
 
-/* One line on stderr: what was refused and why (untrusted parts escaped). */
 /* log_escape() of an optional value, or `unset` */
 static const char *
 esc(char *dst, size_t len, const struct service_str *untrusted_s,
@@ -411,8 +453,7 @@ esc(char *dst, size_t len, const struct service_str *untrusted_s,
 	return log_escape(dst, len, untrusted_s->ptr, untrusted_s->len);
 }
 
-/* One line on stderr: what was refused and why (untrusted parts escaped). */
-static void
+void
 service_refuse(const struct service_env *untrusted_env, const char *why)
 {
 	const struct service_env *untrusted = untrusted_env;
@@ -429,7 +470,7 @@ service_refuse(const struct service_env *untrusted_env, const char *why)
 	    &untrusted->target, "(no target)"), why);
 }
 
-static const char *
+const char *
 service_sock_path(enum api_sock s)
 {
 	const char *p;

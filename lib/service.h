@@ -131,6 +131,39 @@ const char *service_check_payload(const struct service_call *call,
  */
 int	service_serves(const struct api_method *m);
 
+/*
+ * Is this row served by the streaming import executable (an implemented
+ * admin.* call with a FILE_SCRIPT service file and a PL_STREAM payload:
+ * admin.vm.volume.Import, ImportWithSize; storage.md 7.9)?  Its
+ * executable is the family's name plus SERVICE_STREAM_SUFFIX
+ * (qubes-admin-vm-volume-import): it checks the invocation with
+ * service_check_stream() and streams the payload itself.
+ */
+#define SERVICE_STREAM_SUFFIX	"-import"
+int	service_serves_stream(const struct api_method *m);
+
+/*
+ * The executable that the /etc/qubes-rpc link of row m points at (the
+ * link list, api-table --links): 1 with the name in out; 0 if the row
+ * gets no link; -1 if the name does not fit in len bytes.
+ */
+int	service_link_exe(const struct api_method *m, char *out, size_t len);
+
+/* service_check() for the streaming import executable: the same checks,
+ * but only rows of service_serves_stream() pass (payload_max is 0: the
+ * payload is a stream, never buffered). */
+const char *service_check_stream(const struct service_env *untrusted_env,
+	    const char *family, struct service_call *call);
+
+/* The refusal line on stderr: "refused <call+arg> from <src> to <dest>:
+ * <why>", untrusted parts escaped. */
+void	service_refuse(const struct service_env *untrusted_env,
+	    const char *why);
+
+/* Broker socket of a call's socket kind, with the QUBESD_SOCKET /
+ * QUBESD_INTERNAL_SOCKET overrides; NULL for SOCK_MISC / SOCK_NONE. */
+const char *service_sock_path(enum api_sock s);
+
 /* Executable of a family: "qubes-admin-" + family with '_' -> '-'.
  * Returns 0, or -1 if it does not fit in len bytes. */
 int	service_exe_name(const char *family, char *out, size_t len);

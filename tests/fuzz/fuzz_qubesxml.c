@@ -11,6 +11,11 @@
  * FUZZ_SOURCES: broker/persist.c broker/props.c broker/props_set.c
  * FUZZ_SOURCES: broker/sysinfo.c broker/util.c broker/virt.c
  * FUZZ_SOURCES: broker/volconfig.c
+ * FUZZ_SOURCES: broker/api_pool.c broker/api_vm_volume.c broker/poolcfg.c
+ * FUZZ_SOURCES: broker/api_vm_volume_data.c broker/clonetok.c
+ * FUZZ_SOURCES: broker/storage.c broker/storage_file.c
+ * FUZZ_SOURCES: broker/storage_kernel.c broker/storage_lvm.c
+ * FUZZ_SOURCES: broker/storage_reflink.c
  */
 #include <assert.h>
 #include <stddef.h>

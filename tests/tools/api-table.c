@@ -3,8 +3,10 @@
  *
  *	api-table --readme   the README call table (Markdown)
  *	api-table --links    "<call> <family executable>" per installed link
- *	                     (the rows service_serves() accepts, named by
- *	                     service_exe_name(): lib/service.h)
+ *	                     (the rows service_link_exe() names: plain
+ *	                     forwarding rows -> qubes-admin-<family>, the
+ *	                     streaming Import rows ->
+ *	                     qubes-admin-<family>-import; lib/service.h)
  *	api-table --policy   the default admin policy (90-admin-default.policy)
  */
 #include <stdio.h>
@@ -69,12 +71,13 @@ links(void)
 {
 	size_t i;
 	char exe[64];
+	int rc;
 
 	for (i = 0; i < api_methods_count; i++) {
-		if (!service_serves(&api_methods[i]))
+		rc = service_link_exe(&api_methods[i], exe, sizeof(exe));
+		if (rc == 0)
 			continue;
-		if (service_exe_name(api_methods[i].family, exe,
-		    sizeof(exe)) < 0) {
+		if (rc < 0) {
 			fprintf(stderr, "api-table: family name too long: "
 			    "%s\n", api_methods[i].family);
 			return 1;
