@@ -9,6 +9,7 @@
  * removal, import, clone and resize are file operations.
  */
 #include <sys/ioctl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
@@ -435,8 +436,24 @@ file_import_begin(struct reply *r, const struct kvlist *pool, struct vm *vm,
 		return refuse_errno(r, "mkdir for", pathbuf);
 	/*
 	 * The reference aborts on a leftover V-import.img (a crashed
-	 * import); it is only ever our own temporary, so it is replaced.
+	 * import); it is only ever our own temporary, so it is replaced --
+	 * unless an import service still copies into it: the service holds
+	 * an exclusive flock on the target until it is done (or dead).
 	 */
+	{
+		int fd = open(pathbuf, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+		if (fd >= 0) {
+			int busy = flock(fd, LOCK_EX | LOCK_NB) == -1 &&
+			    errno == EWOULDBLOCK;
+
+			close(fd);
+			if (busy)
+				return reply_error(r, "StoragePoolException",
+				    "Import operation in progress on %s",
+				    vol->vid ? vol->vid : "");
+		}
+	}
 	if (sparse_create(pathbuf, size, 1) == -1)
 		return refuse_errno(r, "create", pathbuf);
 	return API_OK;
@@ -674,7 +691,7 @@ file_vol_clone(struct reply *r, const struct kvlist *dpool, struct vm *dvm,
     const struct vol *dst, const struct kvlist *spool, const struct vm *svm,
     const struct vol *src)
 {
-	char spath[PATH_MAX], dpath[PATH_MAX];
+	char spath[PATH_MAX], dpath[PATH_MAX], tpath[PATH_MAX];
 	struct stat sb;
 	int rc;
 
@@ -684,10 +701,9 @@ file_vol_clone(struct reply *r, const struct kvlist *dpool, struct vm *dvm,
 		    src->vid ? src->vid : "", dst->vid ? dst->vid : "");
 	if (!dst->save_on_stop)
 		return API_OK;		/* nothing is copied */
-	if (img_path(dpool, dst->vid, ".img", dpath, sizeof(dpath)) < 0)
+	if (img_path(dpool, dst->vid, ".img", dpath, sizeof(dpath)) < 0 ||
+	    img_path(dpool, dst->vid, ".img.clone~", tpath, sizeof(tpath)) < 0)
 		return reply_refuse(r, "unusable volume id");
-	if (unlink_if_exists(dpath) == -1)
-		return refuse_errno(r, "unlink", dpath);
 	if ((rc = export_path(r, spool, svm, src, spath,
 	    sizeof(spath))) != API_OK)
 		return rc;
@@ -696,8 +712,21 @@ file_vol_clone(struct reply *r, const struct kvlist *dpool, struct vm *dvm,
 		return refuse_errno(r, "stat", spath);
 	if (mkparent(dpath) == -1)
 		return refuse_errno(r, "mkdir for", dpath);
-	if (sparse_copy(spath, dpath) == -1)
-		return refuse_errno(r, "copy to", dpath);
+	/*
+	 * The reference deletes the target first: a clone of a volume onto
+	 * itself, or a failed copy, then loses the target's data.  Copy
+	 * aside and rename over the target instead.
+	 */
+	if (unlink_if_exists(tpath) == -1)
+		return refuse_errno(r, "unlink", tpath);
+	if (sparse_copy(spath, tpath) == -1) {
+		unlink(tpath);
+		return refuse_errno(r, "copy to", tpath);
+	}
+	if (rename(tpath, dpath) == -1) {
+		unlink(tpath);
+		return refuse_errno(r, "rename", tpath);
+	}
 	sync_size(dvm, dst, dpath);
 	return API_OK;
 }

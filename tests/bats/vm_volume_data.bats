@@ -790,3 +790,34 @@ start_import_on_fifo() {
 	[[ $SIM_RC -eq 126 ]]
 	cmp "$T/data4096" "$IMG"
 }
+
+@test "CloneTo: a volume cloned onto itself keeps its data" {
+	local before
+	head -c 65536 /dev/urandom | dd of="$IMG" conv=notrunc status=none
+	before=$(sum "$IMG")
+	call -e dom0 admin.vm.volume.CloneFrom work private
+	tail -c +3 "$REPLY_FILE" >"$T/tok"
+	call dom0 admin.vm.volume.CloneTo work private <"$T/tok"
+	expect_ok
+	[[ $(sum "$IMG") == "$before" ]]
+	[[ $(stat -c %s "$IMG") -eq 2147483648 ]]
+	[[ -z $(find "$BASE/appvms/work" -name '*clone~*') ]]
+}
+
+@test "Import: a second import while one is copying is refused" {
+	local before
+	head -c 65536 /dev/urandom | dd of="$IMG" conv=notrunc status=none
+	before=$(sum "$IMG")
+	start_import_on_fifo 1048576
+	impd '4096\n' "$T/data4096" personal work admin.vm.volume.ImportWithSize+private
+	expect_imp_rc 1
+	expect_exc StoragePoolException 'Import operation in progress on appvms/work/private'
+	kill -KILL "$IMP_PID"
+	wait "$IMP_PID" || true
+	exec 5>&-
+	[[ $(sum "$IMG") == "$before" ]]
+	# the copier is gone: its leftover target is replaced
+	impd '4096\n' "$T/data4096" personal work admin.vm.volume.ImportWithSize+private
+	expect_imp_rc 0
+	cmp "$T/data4096" "$IMG"
+}
