@@ -5,6 +5,8 @@
 #ifndef API_HANDLERS_H
 #define API_HANDLERS_H
 
+#include <stddef.h>
+
 #include "call.h"
 
 struct vm;
@@ -88,6 +90,16 @@ int	api_vm_volume_listsnapshots(struct call *c, struct reply *r);
 int	api_vm_volume_set_revisions_to_keep(struct call *c, struct reply *r);
 int	api_vm_volume_set_rw(struct call *c, struct reply *r);
 int	api_vm_volume_set_ephemeral(struct call *c, struct reply *r);
+
+/* api_events.c */
+int	api_events(struct call *c, struct reply *r);
+/*
+ * Should a subscriber (caller src, stream dest) see this event?
+ * Exclusions, the per-qube stream and the policy filter of non-dom0
+ * callers (calls-core.md 9, protocol.md 4.3).
+ */
+int	events_filter(const char *src, const char *dest, const char *subject,
+	    const char *event, const char *const *kv, size_t nkv);
 
 /* api_internal.c */
 int	api_internal_getsysteminfo(struct call *c, struct reply *r);

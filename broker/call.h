@@ -31,6 +31,8 @@ enum api_status {
 	API_OK,
 	API_ERROR,
 	API_REFUSE,
+	API_STREAM,	/* r->out holds the first EVENT record; the
+			   connection becomes an event subscriber */
 };
 
 struct call {

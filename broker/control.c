@@ -17,7 +17,10 @@
 
 #include "api.h"
 #include "control.h"
+#include "api_handlers.h"
 #include "dispatch.h"
+#include "events.h"
+#include "frame.h"
 #include "ioall.h"
 #include "log.h"
 #include "strbuf.h"
@@ -32,7 +35,15 @@ struct conn {
 	int		 writing;
 	struct strbuf	 out;
 	size_t		 off;
+	int		 stream;	/* admin.Events subscriber */
+	int		 drop;		/* fell too far behind */
+	char		 src[64];
+	char		 dest[64];
 };
+
+/* Unsent event bytes a subscriber may have before it is disconnected
+ * (never unbounded memory, never a stalled broker). */
+#define STREAM_MAX_PENDING	(1024u * 1024u)
 
 static const struct {
 	const char	*file;
@@ -110,6 +121,31 @@ make_socket(const char *path)
 	return fd;
 }
 
+/* events.c delivers every committed event here. */
+static void
+control_sink(const char *subject, const char *event, const char *const *kv,
+    size_t nkv, void *ctx)
+{
+	struct conn *c;
+	size_t i;
+
+	(void)ctx;
+	for (i = 0; i < nconns; i++) {
+		c = conns[i];
+		if (!c->stream || c->drop ||
+		    !events_filter(c->src, c->dest, subject, event, kv, nkv))
+			continue;
+		frame_reply_event(&c->out, subject, event, kv, nkv);
+		if (!sb_ok(&c->out) || c->out.len - c->off > STREAM_MAX_PENDING) {
+			log_warnx("event subscriber %s too slow: disconnected",
+			    c->src);
+			c->drop = 1;
+			continue;
+		}
+		c->writing = 1;
+	}
+}
+
 int
 control_listen(const char *run_dir)
 {
@@ -118,6 +154,7 @@ control_listen(const char *run_dir)
 
 	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -1;
+	ev_set_sink(control_sink, NULL);
 	/* handlers first: a stop right after the sockets appear is clean */
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, on_signal);
@@ -221,8 +258,21 @@ conn_read(struct conn *c)
 		memcpy(c->buf + c->len, tmp, (size_t)n);
 		c->len += (size_t)n;
 	}
-	dispatch_request(c->sock, c->buf ? c->buf : (unsigned char *)"",
-	    c->len, &c->out);
+	{
+		struct dispatch_stream ds;
+
+		memset(&ds, 0, sizeof(ds));
+		dispatch_request(c->sock, c->buf ? c->buf :
+		    (unsigned char *)"", c->len, &c->out, &ds);
+		if (ds.on) {
+			c->stream = 1;
+			memcpy(c->src, ds.src, sizeof(c->src));
+			memcpy(c->dest, ds.dest, sizeof(c->dest));
+			free(c->buf);
+			c->buf = NULL;
+			c->len = 0;
+		}
+	}
 	if (c->out.len == 0)
 		return 1;		/* silent close */
 	c->writing = 1;
@@ -244,6 +294,13 @@ conn_write(struct conn *c)
 			return 1;	/* client gone: reply dropped */
 		}
 		c->off += (size_t)n;
+	}
+	if (c->stream) {
+		/* everything sent: wait for the next event */
+		sb_reset(&c->out);
+		c->off = 0;
+		c->writing = 0;
+		return 0;
 	}
 	shutdown(c->fd, SHUT_WR);
 	return 1;
@@ -270,7 +327,10 @@ control_loop(void)
 		}
 		for (i = 0; i < nconns; i++) {
 			pfd[n].fd = conns[i]->fd;
-			pfd[n++].events = conns[i]->writing ? POLLOUT : POLLIN;
+			/* a subscriber has half-closed already: only its
+			 * hang-up (always reported) or our output matter */
+			pfd[n++].events = conns[i]->writing ? POLLOUT :
+			    conns[i]->stream ? 0 : POLLIN;
 		}
 		r = poll(pfd, n, -1);
 		if (r < 0) {
@@ -293,8 +353,16 @@ control_loop(void)
 			short re = pfd[4 + i].revents;
 			int done = 0;
 
+			if (conns[i]->drop) {
+				conn_free(i);
+				continue;
+			}
 			if (re == 0)
 				continue;
+			if (conns[i]->stream && (re & (POLLHUP | POLLERR))) {
+				conn_free(i);	/* the subscriber left */
+				continue;
+			}
 			if (conns[i]->writing)
 				done = conn_write(conns[i]);
 			else if (re & (POLLIN | POLLHUP | POLLERR))

@@ -3,6 +3,7 @@
  * (qubes.api.AbstractQubesAPI + QubesDaemonProtocol.respond).
  */
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,7 +63,7 @@ log_call(const char *what, const struct frame_request *req)
 
 void
 dispatch_request(enum api_sock sock, const unsigned char *untrusted_buf,
-    size_t len, struct strbuf *out)
+    size_t len, struct strbuf *out, struct dispatch_stream *stream)
 {
 	struct frame_request req;
 	struct reply r;
@@ -138,6 +139,14 @@ dispatch_request(enum api_sock sock, const unsigned char *untrusted_buf,
 			break;
 		}
 		frame_reply_ok(out, r.out.buf ? r.out.buf : "", r.out.len);
+		break;
+	case API_STREAM:
+		if (stream == NULL)
+			break;		/* no loop to keep it open */
+		stream->on = 1;
+		snprintf(stream->src, sizeof(stream->src), "%s", req.src);
+		snprintf(stream->dest, sizeof(stream->dest), "%s", req.dest);
+		sb_add(out, r.out.buf, r.out.len);
 		break;
 	case API_ERROR:
 		{

@@ -15,8 +15,15 @@
 #include "call.h"
 #include "strbuf.h"
 
+/* Filled when the call turns the connection into an event stream. */
+struct dispatch_stream {
+	int	 on;
+	char	 src[64];	/* caller */
+	char	 dest[64];	/* "dom0": every event; else that qube's */
+};
+
 void	dispatch_request(enum api_sock sock, const unsigned char *untrusted_buf,
-	    size_t len, struct strbuf *out);
+	    size_t len, struct strbuf *out, struct dispatch_stream *stream);
 
 /* Handler for a method name; NULL if this implementation has none. */
 api_handler handler_lookup(const char *name);

@@ -61,6 +61,7 @@ static const struct {
 	{ "admin.label.Create", api_label_create },
 	{ "admin.label.Remove", api_label_remove },
 	{ "internal.GetSystemInfo", api_internal_getsysteminfo },
+	{ "admin.Events", api_events },
 	{ "admin.pool.List", api_pool_list },
 	{ "admin.pool.ListDrivers", api_pool_listdrivers },
 	{ "admin.pool.Info", api_pool_info },

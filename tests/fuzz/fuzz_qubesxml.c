@@ -15,7 +15,7 @@
  * FUZZ_SOURCES: broker/api_vm_volume_data.c broker/clonetok.c
  * FUZZ_SOURCES: broker/storage.c broker/storage_file.c
  * FUZZ_SOURCES: broker/storage_kernel.c broker/storage_lvm.c
- * FUZZ_SOURCES: broker/storage_reflink.c
+ * FUZZ_SOURCES: broker/storage_reflink.c broker/api_events.c
  */
 #include <assert.h>
 #include <stddef.h>

@@ -45,7 +45,7 @@ req(const char *method, const char *arg, const char *payload)
 	sb_addc(&in, '\0');
 	sb_adds(&in, payload);
 	dispatch_request(SOCK_ADMIN, (const unsigned char *)in.buf, in.len,
-	    &out);
+	    &out, NULL);
 	for (i = 0; i < out.len && i + 1 < sizeof(shown); i++)
 		shown[i] = out.buf[i] ? out.buf[i] : '~';
 	shown[i] = '\0';
