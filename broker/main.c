@@ -21,6 +21,7 @@
 #include "model.h"
 #include "persist.h"
 #include "strbuf.h"
+#include "util.h"
 #include "virt.h"
 
 static void
@@ -101,6 +102,7 @@ main(int argc, char **argv)
 	/* admin.vm.List filtering for non-dom0 callers (protocol.md 4.3) */
 	if (hook_policy_init(policy) < 0)
 		fatal("policy filter");
+	broker_set_run_dir(run);
 	if (control_listen(run) < 0)
 		fatalx("cannot create the sockets in %s", run);
 	log_info("listening in %s", run);

@@ -62,3 +62,17 @@ kernel_dir(const char *kernel)
 		sb_addf(&sb, "%s/vm-kernels/%s", app->base_dir, kernel);
 	return sb_steal(&sb);
 }
+
+static const char *run_dir = "/var/run";
+
+const char *
+broker_run_dir(void)
+{
+	return run_dir;
+}
+
+void
+broker_set_run_dir(const char *dir)
+{
+	run_dir = dir;
+}

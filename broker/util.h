@@ -17,5 +17,9 @@ int	same_dir(const char *a, const char *b);
 /* Directory of an installed kernel (linux-kernel pool dir or
  * <base>/vm-kernels), malloc'd. */
 char	*kernel_dir(const char *kernel);
+/* The broker's run directory (--run-dir, default /var/run): its sockets,
+ * and <run>/qubes/ with the per-qube qrexec and qubesdb sockets. */
+const char *broker_run_dir(void);
+void	broker_set_run_dir(const char *dir);
 
 #endif
