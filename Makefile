@@ -90,7 +90,7 @@ $(BROKERA): $(BROKER_OBJ)
 
 $(BROKER): $(B)/broker/main.o $(BROKERA) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
 
 $(O)/services/%: $(B)/services/%.o $(LIBA)
 	@mkdir -p $(dir $@)
@@ -98,7 +98,7 @@ $(O)/services/%: $(B)/services/%.o $(LIBA)
 
 $(B)/tests/%: $(B)/tests/unit/%.o $(BROKERA) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
 
 $(B)/tests/tools/%: $(B)/tests/tools/%.o $(LIBA)
 	@mkdir -p $(dir $@)

@@ -21,6 +21,20 @@ api_events(struct call *c, struct reply *r)
 	return API_STREAM;
 }
 
+/*
+ * admin.vm.Stats: the stream is opened here; control.c's sampler sends
+ * the vm-stats records every stats_interval seconds.
+ */
+int
+api_vm_stats(struct call *c, struct reply *r)
+{
+	if (*c->arg)
+		return reply_refuse(r, "argument must be empty");
+	frame_reply_event(&r->out, NULL, "connection-established", NULL, 0);
+	r->stats = 1;
+	return API_STREAM;
+}
+
 /* Event names qubesd never forwards for qube events (calls-core.md 9). */
 static int
 excluded(const char *event)

@@ -18,6 +18,13 @@ int	api_vm_create(struct call *c, struct reply *r);
 int	api_vm_createinpool(struct call *c, struct reply *r);
 int	api_vm_remove(struct call *c, struct reply *r);
 int	api_vm_currentstate(struct call *c, struct reply *r);
+int	api_vm_createdisposable(struct call *c, struct reply *r);
+/* api_vm_power.c */
+int	api_vm_start(struct call *c, struct reply *r);
+int	api_vm_shutdown(struct call *c, struct reply *r);
+int	api_vm_pause(struct call *c, struct reply *r);
+int	api_vm_unpause(struct call *c, struct reply *r);
+int	api_vm_kill(struct call *c, struct reply *r);
 
 /* api_vm_property.c */
 int	api_vm_property_list(struct call *c, struct reply *r);
@@ -93,6 +100,7 @@ int	api_vm_volume_set_ephemeral(struct call *c, struct reply *r);
 
 /* api_events.c */
 int	api_events(struct call *c, struct reply *r);
+int	api_vm_stats(struct call *c, struct reply *r);
 /*
  * Should a subscriber (caller src, stream dest) see this event?
  * Exclusions, the per-qube stream and the policy filter of non-dom0
@@ -103,5 +111,6 @@ int	events_filter(const char *src, const char *dest, const char *subject,
 
 /* api_internal.c */
 int	api_internal_getsysteminfo(struct call *c, struct reply *r);
+
 
 #endif

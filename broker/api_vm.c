@@ -59,20 +59,6 @@ api_vm_list(struct call *c, struct reply *r)
 	return API_OK;
 }
 
-int
-api_vm_currentstate(struct call *c, struct reply *r)
-{
-	unsigned long long mem, maxmem, cputime;
-
-	if (*c->arg)
-		return reply_refuse(r, "argument must be empty");
-	virt_current_state(c->dest, &mem, &maxmem, &cputime);
-	sb_addf(&r->out, "mem=%llu mem_static_max=%llu cputime=%llu "
-	    "power_state=%s", mem, maxmem, cputime,
-	    virt_power_state(c->dest));
-	return API_OK;
-}
-
 /* ---- Create */
 
 static const char *const vol_keys[4] = { "root", "private", "volatile",
@@ -459,7 +445,7 @@ api_vm_remove(struct call *c, struct reply *r)
 	if (vmprop_bool(vm, VMP_installed_by_rpm))
 		return reply_error(r, "QubesVMInUseError",
 		    "VM installed by package manager: %s", vm->name);
-	if (strcmp(virt_power_state(vm), "Halted") != 0)
+	if (vm->power != PW_HALTED || vm->busy)
 		return reply_error(r, "QubesVMNotHaltedError",
 		    "Domain is not powered off: '%s'", vm->name);
 	if (vm_is_referenced(vm))
@@ -482,4 +468,110 @@ api_vm_remove(struct call *c, struct reply *r)
 		storage_remove_vm(vm);
 	vm_free(vm);
 	return rc;
+}
+
+/* ---- CreateDisposable */
+
+int
+api_vm_createdisposable(struct call *c, struct reply *r)
+{
+	static const char *const no_pools[4];
+	struct vm *tpl, *vm, *shadow;
+	struct strbuf sb;
+	char name[32], buf[32], tag[64], *v;
+	int qid, dispid = -1, pid, tries, rc;
+	size_t i;
+
+	if (*c->arg)
+		return reply_refuse(r, "argument must be empty");
+	/* the DVM template: the caller's default_dispvm when asked of
+	 * dom0, else the destination */
+	tpl = c->dest->cls == VMC_ADMIN ? vmprop_vm(c->src,
+	    VMP_default_dispvm) : c->dest;
+	/* permission hook (dispvm_template=): nothing refuses in 4.2 */
+	if (tpl == NULL || tpl->cls == VMC_ADMIN ||
+	    !vmprop_applies(tpl, VMP_template_for_dispvms) ||
+	    !vmprop_bool(tpl, VMP_template_for_dispvms))
+		return reply_error(r, "QubesException", "Refusing to create "
+		    "DispVM out of this AppVM, because "
+		    "template_for_dispvms=False");
+	for (tries = 0; tries < 100; tries++) {
+		if ((dispid = gen_dispid()) < 0)
+			break;
+		snprintf(name, sizeof(name), "disp%d", dispid);
+		if (app_vm(app, name) == NULL &&
+		    !persist_quarantined_name(name))
+			break;
+		dispid = -1;
+	}
+	for (qid = 1; qid < 10000; qid++)
+		if (app_vm_by_qid(app, qid) == NULL &&
+		    !persist_quarantined_qid(qid))
+			break;
+	if (dispid < 0 || qid > 9999)
+		return reply_error(r, "QubesException", "No free qid");
+	if ((vm = vm_new(VMC_DISP, name, qid)) == NULL)
+		fatalx("out of memory");
+	pval_set(&vm->props[VMP_name], name);
+	snprintf(buf, sizeof(buf), "%d", qid);
+	pval_set(&vm->props[VMP_qid], buf);
+	v = gen_uuid();
+	pval_set(&vm->props[VMP_uuid], v);
+	free(v);
+	pval_set(&vm->props[VMP_template], tpl->name);
+	snprintf(buf, sizeof(buf), "%d", dispid);
+	pval_set(&vm->props[VMP_dispid], buf);
+	pval_set(&vm->props[VMP_auto_cleanup], "True");
+	/* DispVM.__init__: the DVM template's explicit properties,
+	 * features and tags */
+	for (pid = 0; pid < VMP_COUNT; pid++) {
+		if (pid == VMP_template || pid == VMP_name || pid == VMP_qid ||
+		    pid == VMP_uuid || pid == VMP_dispid ||
+		    !vmprop_applies(vm, pid) || vm->props[pid].set ||
+		    !tpl->props[pid].set)
+			continue;
+		pval_set(&vm->props[pid], tpl->props[pid].value);
+	}
+	kvl_copy(&vm->features, &tpl->features);
+	for (i = 0; i < tpl->tags.n; i++)
+		strset_add(&vm->tags, tpl->tags.v[i]);
+	if (app_add_vm(app, vm) < 0)
+		fatalx("out of memory");
+	sb_init(&sb, 4096);
+	if (volconfig_create(vm, NULL, no_pools, &sb) < 0) {
+		app_remove_vm(app, vm);
+		vm_free(vm);
+		rc = reply_error(r, "QubesException", "%s", sb.buf);
+		sb_free(&sb);
+		return rc;
+	}
+	sb_free(&sb);
+	if ((rc = storage_create_vm(r, vm)) != API_OK) {
+		app_remove_vm(app, vm);
+		vm_free(vm);
+		return rc;
+	}
+	ev_fire(NULL, "domain-add", "vm", vm->name, NULL);
+	vm_update_gui_audio_tags(vm, 1);
+	ev_fire(vm->name, "domain-create-on-disk", NULL);
+	shadow = storage_shadow(vm);
+	rc = persist_commit(r);
+	if (rc != API_OK) {
+		storage_remove_vm(shadow);
+		vm_free(shadow);
+		return rc;
+	}
+	vm_free(shadow);
+	/* added after the save, as the reference does: a later save
+	 * persists them */
+	if ((vm = app_vm(app, name)) != NULL) {
+		snprintf(tag, sizeof(tag), "created-by-%s", c->src->name);
+		tag_add(vm, tag);
+		snprintf(tag, sizeof(tag), "disp-created-by-%s",
+		    c->src->name);
+		tag_add(vm, tag);
+		ev_commit();
+	}
+	sb_adds(&r->out, name);
+	return API_OK;
 }

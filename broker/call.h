@@ -33,6 +33,8 @@ enum api_status {
 	API_REFUSE,
 	API_STREAM,	/* r->out holds the first EVENT record; the
 			   connection becomes an event subscriber */
+	API_DEFER,	/* reply_defer() was called: a worker thread
+			   finishes the call and replies (worker.h) */
 };
 
 struct call {
@@ -45,11 +47,31 @@ struct call {
 	size_t			 payload_len;
 };
 
+struct job;
+
 struct reply {
 	struct strbuf	 out;
 	const char	*exc;		/* exception class name */
 	struct strbuf	 msg;		/* exception message */
 	const char	*why;		/* refusal reason (log only) */
+	struct job	*job;		/* API_DEFER */
+	int		 stats;		/* API_STREAM of admin.vm.Stats */
+};
+
+/*
+ * A deferred call: fn runs on a worker thread with the model lock held
+ * (it drops the lock around blocking work) and returns API_OK, API_ERROR
+ * or API_REFUSE with the reply filled, as a handler does.  The qubes are
+ * named, not pointed to: they may go while the call waits.
+ */
+typedef int (*job_fn)(struct job *j, struct reply *r);
+struct job {
+	job_fn		 fn;
+	char		 method[128];
+	char		 src[64];
+	char		 dest[64];
+	int		 flags;		/* the handler's parsed argument */
+	void		*conn;		/* control.c's connection */
 };
 
 void	reply_init(struct reply *r);
@@ -59,6 +81,10 @@ int	reply_error(struct reply *r, const char *exc, const char *fmt, ...)
 	    PRINTF_LIKE(3, 4);
 /* Refuse (silent close); `why` is logged; returns API_REFUSE. */
 int	reply_refuse(struct reply *r, const char *why);
+
+/* Hand the rest of the call to a worker; returns API_DEFER. */
+int	reply_defer(struct reply *r, const struct call *c, job_fn fn,
+	    int flags);
 
 typedef int (*api_handler)(struct call *c, struct reply *r);
 

@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <math.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +25,11 @@
 #include "frame.h"
 #include "ioall.h"
 #include "log.h"
+#include "model.h"
+#include "props.h"
 #include "strbuf.h"
+#include "virt.h"
+#include "worker.h"
 
 #define MAX_CONNS	1024
 
@@ -37,8 +43,23 @@ struct conn {
 	size_t		 off;
 	int		 stream;	/* admin.Events subscriber */
 	int		 drop;		/* fell too far behind */
+	int		 waiting;	/* a worker finishes its call */
+	int		 done;		/* reply ready, nothing to send */
 	char		 src[64];
 	char		 dest[64];
+	/* admin.vm.Stats */
+	int		 stats;
+	int		 close_after;	/* end the stream once sent */
+	unsigned long	 id;		/* finds it again after a sample */
+	double		 stats_next;	/* monotonic time of the next sample */
+	double		 prev_time;	/* wall time of the previous one */
+	struct stats_prev *prev;
+	size_t		 nprev;
+};
+
+struct stats_prev {
+	char			 name[64];
+	unsigned long long	 cputime_ns;
 };
 
 /* Unsent event bytes a subscriber may have before it is disconnected
@@ -59,6 +80,20 @@ static char *listen_path[3];
 static struct conn *conns[MAX_CONNS];
 static size_t nconns;
 static int sig_pipe[2] = { -1, -1 };
+static int wake_pipe[2] = { -1, -1 };
+static int njobs;		/* deferred calls running */
+static unsigned long next_conn_id = 1;
+static pthread_t stats_thread;
+static int stats_running;
+
+/* Any thread: make the loop look again (a worker replied, events). */
+static void
+control_wake(void)
+{
+	if (write(wake_pipe[1], "", 1) < 0) {
+		/* full: a wake-up is pending anyway */
+	}
+}
 
 static void
 on_signal(int sig)
@@ -132,7 +167,7 @@ control_sink(const char *subject, const char *event, const char *const *kv,
 	(void)ctx;
 	for (i = 0; i < nconns; i++) {
 		c = conns[i];
-		if (!c->stream || c->drop ||
+		if (!c->stream || c->stats || c->drop ||
 		    !events_filter(c->src, c->dest, subject, event, kv, nkv))
 			continue;
 		frame_reply_event(&c->out, subject, event, kv, nkv);
@@ -146,14 +181,167 @@ control_sink(const char *subject, const char *event, const char *const *kv,
 	}
 }
 
+/* ---- admin.vm.Stats: one sampler for every Stats stream */
+
+static struct conn *
+conn_by_id(unsigned long id)
+{
+	size_t i;
+
+	for (i = 0; i < nconns; i++)
+		if (conns[i]->id == id)
+			return conns[i];
+	return NULL;
+}
+
+static double
+stats_interval(void)
+{
+	char *v = NULL;
+	double d = 3;
+
+	if (gprop_get(GP_stats_interval, &v) == VAL_SET && v != NULL)
+		d = strtod(v, NULL);
+	free(v);
+	return d > 0 ? d : 3;
+}
+
+/* One sample into one stream (qubes.api.admin._send_stats_single). */
+static void
+stats_send(struct conn *c, const struct virt_stat *v, size_t n, double t)
+{
+	struct stats_prev *np;
+	char mem[32], cpu[32], use[32], raw[32];
+	const char *kv[8], *name;
+	struct vm *vm;
+	double rawv;
+	size_t i, k, m = 0;
+	int all = strcmp(c->dest, "dom0") == 0;
+
+	if (!all && ((vm = app_vm(app, c->dest)) == NULL ||
+	    virt_xid(vm) < 0)) {
+		struct strbuf msg;
+
+		sb_init(&msg, 0);
+		sb_addf(&msg, "Domain not running (either powered off or "
+		    "paused): '%s'", c->dest);
+		frame_reply_exception(&c->out, "QubesVMNotRunningError",
+		    msg.buf ? msg.buf : "");
+		sb_free(&msg);
+		c->close_after = 1;
+		c->writing = 1;
+		return;
+	}
+	np = calloc(n + 1, sizeof(*np));
+	for (i = 0; i < n; i++) {
+		/* Xen's domain 0 is dom0 */
+		name = v[i].xid == 0 ? "dom0" : v[i].name;
+		if (!all && strcmp(name, c->dest) != 0)
+			continue;
+		rawv = 0;
+		for (k = 0; k < c->nprev; k++)
+			if (strcmp(c->prev[k].name, name) == 0 &&
+			    t > c->prev_time) {
+				rawv = ((double)v[i].cputime_ns -
+				    (double)c->prev[k].cputime_ns) / 1e9 *
+				    100 / (t - c->prev_time);
+				break;
+			}
+		/* Python's round(): halves to even */
+		rawv = rawv < 0 ? 0 : nearbyint(rawv);
+		snprintf(mem, sizeof(mem), "%llu", v[i].mem_kib);
+		snprintf(cpu, sizeof(cpu), "%llu", v[i].cputime_ns / 1000000);
+		snprintf(use, sizeof(use), "%.0f", nearbyint(rawv /
+		    (v[i].nvcpus > 0 ? v[i].nvcpus : 1)));
+		snprintf(raw, sizeof(raw), "%.0f", rawv);
+		kv[0] = "memory_kb";
+		kv[1] = mem;
+		kv[2] = "cpu_time";
+		kv[3] = cpu;
+		kv[4] = "cpu_usage";
+		kv[5] = use;
+		kv[6] = "cpu_usage_raw";
+		kv[7] = raw;
+		frame_reply_event(&c->out, name, "vm-stats", kv, 4);
+		if (np != NULL) {
+			snprintf(np[m].name, sizeof(np[m].name), "%s", name);
+			np[m++].cputime_ns = v[i].cputime_ns;
+		}
+	}
+	free(c->prev);
+	c->prev = np;
+	c->nprev = m;
+	c->prev_time = t;
+	if (!sb_ok(&c->out) || c->out.len - c->off > STREAM_MAX_PENDING) {
+		log_warnx("stats subscriber %s too slow: disconnected", c->src);
+		c->drop = 1;
+	}
+	c->writing = 1;
+}
+
+static void *
+stats_main(void *arg)
+{
+	unsigned long due[64];
+	struct virt_stat *v;
+	struct conn *c;
+	double now, next;
+	size_t i, nd, n;
+	int rc;
+
+	(void)arg;
+	model_lock();
+	while (!model_stopping()) {
+		now = now_mono();
+		next = now + 1;
+		nd = 0;
+		for (i = 0; i < nconns; i++) {
+			c = conns[i];
+			if (!c->stats || c->drop || c->close_after)
+				continue;
+			if (c->stats_next <= now) {
+				if (nd < sizeof(due) / sizeof(due[0]))
+					due[nd++] = c->id;
+			} else if (c->stats_next < next) {
+				next = c->stats_next;
+			}
+		}
+		if (nd == 0) {
+			model_wait(next - now);
+			continue;
+		}
+		/* libvirt may be slow: ask without the lock */
+		model_unlock_quiet();
+		rc = virt_all_stats(&v, &n);
+		model_lock();
+		for (i = 0; i < nd; i++) {
+			if ((c = conn_by_id(due[i])) == NULL)
+				continue;	/* left meanwhile */
+			if (rc < 0)
+				n = 0;
+			stats_send(c, v, n, now_wall());
+			c->stats_next = now_mono() + stats_interval();
+		}
+		free(v);
+		model_unlock();		/* wakes the loop to send */
+		model_lock();
+	}
+	model_unlock_quiet();
+	return NULL;
+}
+
 int
 control_listen(const char *run_dir)
 {
 	struct strbuf sb;
 	int i, j;
 
-	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0 ||
+	    pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -1;
+	model_set_wake(control_wake);
+	if (pthread_create(&stats_thread, NULL, stats_main, NULL) == 0)
+		stats_running = 1;
 	ev_set_sink(control_sink, NULL);
 	/* handlers first: a stop right after the sockets appear is clean */
 	signal(SIGPIPE, SIG_IGN);
@@ -198,6 +386,7 @@ conn_free(size_t i)
 
 	close(c->fd);
 	free(c->buf);
+	free(c->prev);
 	sb_free(&c->out);
 	free(c);
 	conns[i] = conns[--nconns];
@@ -225,8 +414,58 @@ do_accept(int lfd, enum api_sock sock)
 	}
 	c->fd = fd;
 	c->sock = sock;
+	c->id = next_conn_id++;
 	sb_init(&c->out, 0);
 	conns[nconns++] = c;
+}
+
+/* A deferred call, on its own thread (worker.h). */
+static void *
+job_main(void *arg)
+{
+	struct job *j = arg;
+	struct conn *c = j->conn;
+	struct reply r;
+	int rc;
+
+	reply_init(&r);
+	model_lock();
+	rc = j->fn(j, &r);
+	dispatch_job_reply(j, rc, &r, &c->out);
+	c->waiting = 0;
+	if (c->out.len == 0)
+		c->done = 1;		/* silent close */
+	else
+		c->writing = 1;
+	njobs--;
+	model_broadcast();
+	model_unlock();
+	reply_free(&r);
+	free(j);
+	return NULL;
+}
+
+static void
+job_start(struct conn *c, struct job *j)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int rc;
+
+	j->conn = c;
+	c->waiting = 1;
+	njobs++;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&t, &attr, job_main, j);
+	pthread_attr_destroy(&attr);
+	if (rc != 0) {
+		log_warnx("cannot start a worker: %s", strerror(rc));
+		njobs--;
+		c->waiting = 0;
+		c->done = 1;
+		free(j);
+	}
 }
 
 /* Returns 1 when the connection is finished and must be freed. */
@@ -264,8 +503,20 @@ conn_read(struct conn *c)
 		memset(&ds, 0, sizeof(ds));
 		dispatch_request(c->sock, c->buf ? c->buf :
 		    (unsigned char *)"", c->len, &c->out, &ds);
+		if (ds.job != NULL) {
+			free(c->buf);
+			c->buf = NULL;
+			c->len = 0;
+			job_start(c, ds.job);
+			return c->done;
+		}
 		if (ds.on) {
 			c->stream = 1;
+			if (ds.stats) {
+				c->stats = 1;
+				c->stats_next = now_mono();
+				model_broadcast();	/* the sampler */
+			}
 			memcpy(c->src, ds.src, sizeof(c->src));
 			memcpy(c->dest, ds.dest, sizeof(c->dest));
 			free(c->buf);
@@ -289,13 +540,24 @@ conn_write(struct conn *c)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				/* a subscriber behind: keep only the unsent
+				 * bytes, else its buffer grows by all that
+				 * was sent since it last caught up */
+				if (c->stream && c->off >= c->out.len - c->off) {
+					memmove(c->out.buf, c->out.buf + c->off,
+					    c->out.len - c->off);
+					c->out.len -= c->off;
+					c->out.buf[c->out.len] = '\0';
+					c->off = 0;
+				}
 				return 0;
+			}
 			return 1;	/* client gone: reply dropped */
 		}
 		c->off += (size_t)n;
 	}
-	if (c->stream) {
+	if (c->stream && !c->close_after) {
 		/* everything sent: wait for the next event */
 		sb_reset(&c->out);
 		c->off = 0;
@@ -314,31 +576,43 @@ control_loop(void)
 	int r, j;
 	unsigned char sig;
 
-	pfd = calloc(MAX_CONNS + 4, sizeof(*pfd));
+	pfd = calloc(MAX_CONNS + 5, sizeof(*pfd));
 	if (pfd == NULL)
 		return -1;
 	for (;;) {
 		n = 0;
 		pfd[n].fd = sig_pipe[0];
 		pfd[n++].events = POLLIN;
+		pfd[n].fd = wake_pipe[0];
+		pfd[n++].events = POLLIN;
 		for (j = 0; j < 3; j++) {
 			pfd[n].fd = listen_fd[j];
 			pfd[n++].events = POLLIN;
 		}
 		for (i = 0; i < nconns; i++) {
-			pfd[n].fd = conns[i]->fd;
+			/* a connection whose call runs elsewhere is not
+			 * polled (its hang-up would wake us forever) */
+			pfd[n].fd = conns[i]->waiting ? -1 : conns[i]->fd;
 			/* a subscriber has half-closed already: only its
 			 * hang-up (always reported) or our output matter */
 			pfd[n++].events = conns[i]->writing ? POLLOUT :
 			    conns[i]->stream ? 0 : POLLIN;
 		}
+		model_unlock_quiet();
 		r = poll(pfd, n, -1);
+		model_lock();
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			log_warn("poll");
 			free(pfd);
 			return -1;
+		}
+		if (pfd[1].revents & POLLIN) {
+			char drain[256];
+
+			while (read(wake_pipe[0], drain, sizeof(drain)) > 0)
+				;
 		}
 		if (pfd[0].revents & POLLIN) {
 			if (read(sig_pipe[0], &sig, 1) == 1) {
@@ -350,13 +624,19 @@ control_loop(void)
 		/* existing connections first (their indices are stable
 		 * until we free one; walk backwards) */
 		for (i = nconns; i-- > 0;) {
-			short re = pfd[4 + i].revents;
+			short re = pfd[5 + i].revents;
 			int done = 0;
 
-			if (conns[i]->drop) {
+			if (conns[i]->waiting)
+				continue;
+			if (conns[i]->drop || conns[i]->done) {
 				conn_free(i);
 				continue;
 			}
+			/* a worker's reply or a subscriber's events
+			 * arrived while we slept */
+			if (re == 0 && conns[i]->writing)
+				re = POLLOUT;
 			if (re == 0)
 				continue;
 			if (conns[i]->stream && (re & (POLLHUP | POLLERR))) {
@@ -373,15 +653,32 @@ control_loop(void)
 				conn_free(i);
 		}
 		for (j = 0; j < 3; j++)
-			if (pfd[1 + j].revents & POLLIN)
+			if (pfd[2 + j].revents & POLLIN)
 				do_accept(listen_fd[j], sockets[j].sock);
 	}
 }
 
-void
+int
 control_cleanup(void)
 {
+	double until = now_mono() + 4;
 	int j;
+
+	/* let running calls end (a stuck libvirt call is given up on) */
+	model_set_stopping();
+	while (njobs > 0 && now_mono() < until)
+		model_wait(0.5);
+	if (njobs > 0) {
+		log_warnx("%d calls still running at exit", njobs);
+		return -1;
+	}
+	if (stats_running) {
+		/* it takes the lock to see the stop */
+		model_unlock_quiet();
+		pthread_join(stats_thread, NULL);
+		model_lock();
+		stats_running = 0;
+	}
 
 	while (nconns > 0)
 		conn_free(nconns - 1);
@@ -399,4 +696,10 @@ control_cleanup(void)
 		close(sig_pipe[0]);
 		close(sig_pipe[1]);
 	}
+	model_set_wake(NULL);
+	if (wake_pipe[0] >= 0) {
+		close(wake_pipe[0]);
+		close(wake_pipe[1]);
+	}
+	return 0;
 }

@@ -14,6 +14,6 @@ int	control_listen(const char *run_dir);
 /* Serve until SIGTERM/SIGINT; returns 0 on a clean stop. */
 int	control_loop(void);
 /* Close and unlink the sockets. */
-void	control_cleanup(void);
+int	control_cleanup(void);
 
 #endif

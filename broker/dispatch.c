@@ -26,6 +26,58 @@ reply_free(struct reply *r)
 {
 	sb_free(&r->out);
 	sb_free(&r->msg);
+	free(r->job);
+	r->job = NULL;
+}
+
+int
+reply_defer(struct reply *r, const struct call *c, job_fn fn, int flags)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (j == NULL)
+		return reply_refuse(r, "out of memory");
+	j->fn = fn;
+	j->flags = flags;
+	snprintf(j->method, sizeof(j->method), "%s", c->method);
+	snprintf(j->src, sizeof(j->src), "%s", c->src->name);
+	snprintf(j->dest, sizeof(j->dest), "%s", c->dest->name);
+	free(r->job);
+	r->job = j;
+	return API_DEFER;
+}
+
+/* The reply bytes of a finished call (API_OK, API_ERROR, API_REFUSE). */
+static void
+finish(int rc, struct reply *r, const char *method, struct strbuf *out)
+{
+	char esc[512];
+
+	switch (rc) {
+	case API_OK:
+		if (!sb_ok(&r->out)) {
+			log_warnx("reply too large for %s", method);
+			break;
+		}
+		frame_reply_ok(out, r->out.buf ? r->out.buf : "", r->out.len);
+		break;
+	case API_ERROR:
+		log_info("%s: %s", r->exc, log_escape(esc, sizeof(esc),
+		    r->msg.buf ? r->msg.buf : "", r->msg.len));
+		frame_reply_exception(out, r->exc, r->msg.buf ? r->msg.buf :
+		    "");
+		break;
+	default:
+		log_info("%s: %s", method, r->why ? r->why : "refused");
+		break;
+	}
+}
+
+void
+dispatch_job_reply(const struct job *j, int rc, struct reply *r,
+    struct strbuf *out)
+{
+	finish(rc, r, j->method, out);
 }
 
 int
@@ -132,33 +184,32 @@ dispatch_request(enum api_sock sock, const unsigned char *untrusted_buf,
 	/* a handler that did not commit must not leak queued events */
 	if (ev_pending())
 		ev_discard();
-	switch (rc) {
-	case API_OK:
-		if (!sb_ok(&r.out)) {
-			log_warnx("reply too large for %s", req.method);
-			break;
+	if (rc == API_DEFER) {
+		if (stream != NULL) {
+			stream->job = r.job;	/* the loop runs it */
+			r.job = NULL;
+			goto done;
 		}
-		frame_reply_ok(out, r.out.buf ? r.out.buf : "", r.out.len);
-		break;
+		/* no loop (tests): run it here */
+		rc = r.job->fn(r.job, &r);
+		if (ev_pending())
+			ev_commit();
+	}
+	switch (rc) {
 	case API_STREAM:
 		if (stream == NULL)
 			break;		/* no loop to keep it open */
 		stream->on = 1;
+		stream->stats = r.stats;
 		snprintf(stream->src, sizeof(stream->src), "%s", req.src);
 		snprintf(stream->dest, sizeof(stream->dest), "%s", req.dest);
 		sb_add(out, r.out.buf, r.out.len);
 		break;
-	case API_ERROR:
-		{
-			char esc[512];
-
-			log_info("%s: %s", r.exc, log_escape(esc, sizeof(esc),
-			    r.msg.buf ? r.msg.buf : "", r.msg.len));
-		}
-		frame_reply_exception(out, r.exc, r.msg.buf ? r.msg.buf : "");
+	case API_REFUSE:
+		log_call(r.why ? r.why : "refused", &req);
 		break;
 	default:
-		log_call(r.why ? r.why : "refused", &req);
+		finish(rc, &r, req.method, out);
 		break;
 	}
 	goto done;

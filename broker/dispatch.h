@@ -20,10 +20,16 @@ struct dispatch_stream {
 	int	 on;
 	char	 src[64];	/* caller */
 	char	 dest[64];	/* "dom0": every event; else that qube's */
+	int	 stats;		/* an admin.vm.Stats stream */
+	struct job *job;	/* API_DEFER: the caller runs it */
 };
 
 void	dispatch_request(enum api_sock sock, const unsigned char *untrusted_buf,
 	    size_t len, struct strbuf *out, struct dispatch_stream *stream);
+
+/* Frame the reply of a finished deferred call into out. */
+void	dispatch_job_reply(const struct job *j, int rc, struct reply *r,
+	    struct strbuf *out);
 
 /* Handler for a method name; NULL if this implementation has none. */
 api_handler handler_lookup(const char *name);

@@ -23,6 +23,7 @@
 #include "strbuf.h"
 #include "util.h"
 #include "virt.h"
+#include "worker.h"
 
 static void
 usage(void)
@@ -97,6 +98,11 @@ main(int argc, char **argv)
 	if (persist_load(path.buf, base, &app, &err) < 0)
 		fatalx("cannot load %s: %s", path.buf, err.buf);
 	sb_free(&path);
+	/* test hook: a slow libvirt (seconds before every operation) */
+	if (getenv("QUBES_BROKER_VIRT_DELAY") != NULL)
+		virt_delay = strtod(getenv("QUBES_BROKER_VIRT_DELAY"), NULL);
+	/* from here on the model is guarded by its lock (worker.h) */
+	model_threads();
 	if (virt_open(uri) == 0 && (mem = virt_host_mem_kib()) != 0)
 		app->host_mem_kib = mem;
 	/* admin.vm.List filtering for non-dom0 callers (protocol.md 4.3) */
@@ -107,8 +113,11 @@ main(int argc, char **argv)
 		fatalx("cannot create the sockets in %s", run);
 	log_info("listening in %s", run);
 	rc = control_loop();
-	control_cleanup();
+	if (control_cleanup() < 0)
+		_exit(1);	/* workers still hold the model */
 	hook_cleanup();
+	/* the event thread takes the lock: let it finish */
+	model_unlock_quiet();
 	virt_close();
 	app_free(app);
 	app = NULL;

@@ -229,6 +229,7 @@ vm_new(enum vm_class cls, const char *name, int qid)
 		return NULL;
 	vm->cls = cls;
 	vm->qid = qid;
+	vm->xid = -1;
 	vm->name = strdup(name);
 	if (vm->name == NULL) {
 		free(vm);

@@ -97,6 +97,16 @@ struct vm {
 	struct kvlist	*volumes;	/* <volume> attributes, in order */
 	size_t		 nvolumes;
 	int		 has_volume_config;
+
+	/* Runtime state, never persisted: virt.c keeps it in step with
+	 * libvirt (lifecycle events and the lifecycle calls), so that
+	 * readers never wait for libvirt.  Guarded by the model lock. */
+	int		 power;		/* enum vm_power (virt.h) */
+	int		 xid;		/* -1 while not running */
+	double		 start_time;	/* Unix time of the last start */
+	unsigned long long maxmem_kib;	/* of the libvirt domain, 0 if none */
+	int		 busy;		/* a lifecycle call owns the qube */
+	int		 cleanup_pending; /* auto_cleanup once released */
 };
 
 struct label {

@@ -1117,6 +1117,24 @@ persist_commit(struct reply *r)
 		free(p);
 	}
 	fresh->host_mem_kib = mem;
+	/* runtime state is not in the file: carry it over (workers find
+	 * their qubes again by name) */
+	{
+		size_t i;
+		struct vm *o, *nv;
+
+		for (i = 0; i < fresh->nvms; i++) {
+			nv = fresh->vms[i];
+			if ((o = app_vm(app, nv->name)) == NULL)
+				continue;
+			nv->power = o->power;
+			nv->xid = o->xid;
+			nv->start_time = o->start_time;
+			nv->maxmem_kib = o->maxmem_kib;
+			nv->busy = o->busy;
+			nv->cleanup_pending = o->cleanup_pending;
+		}
+	}
 	app_free(app);
 	app = fresh;
 	sb_free(&lerr);

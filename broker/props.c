@@ -653,9 +653,13 @@ vmprop_default(const struct vm *vm, int pid, char **out)
 	case VMP_provides_network:
 	case VMP_template_for_dispvms:
 		return val(out, "False");
+	case VMP_start_time:
+		/* while running: when it started (Unix seconds) */
+		if (vm->power != 0 && vm->start_time > 0)
+			return valf(out, "%.2f", vm->start_time);
+		return VAL_NONE;
 	case VMP_backup_timestamp:
 	case VMP_stubdom_mem:
-	case VMP_start_time:
 		return VAL_NONE;
 	case VMP_dispid:
 	case VMP_label:

@@ -315,9 +315,9 @@ same_as_socket() {
 }
 
 @test "services: refuse unimplemented and dom0-only calls" {
-	ln -s "$SERVICES_DIR/qubes-admin-vm" "$T/odd/admin.vm.CreateDisposable"
-	SVC_ARGV0=$T/odd/admin.vm.CreateDisposable
-	refused "not served" dom0 default-dvm admin.vm.CreateDisposable+
+	ln -s "$SERVICES_DIR/qubes-admin-vm-power" "$T/odd/admin.vm.Console"
+	SVC_ARGV0=$T/odd/admin.vm.Console
+	refused "not served" dom0 work admin.vm.Console+
 	ln -s "$SERVICES_DIR/qubes-admin-vm" "$T/odd/admin.vm.Create.AdminVM"
 	SVC_ARGV0=$T/odd/admin.vm.Create.AdminVM
 	SVC_IN=/dev/null

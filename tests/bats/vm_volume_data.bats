@@ -8,9 +8,9 @@
 # The fixture's qubes use the file pool "varlibqubes" under $BASE
 # (work:private is save_on_stop, a 2 GiB sparse image; work:root is a
 # snapshot of the template; kernel is in the linux-kernel pool).  Qubes
-# are Halted with libvirt's test:///default driver, except a qube named
-# "test": the driver's own domain "test" is running, so creating a qube
-# of that name gives a Running qube for the running-qube paths.
+# are Halted with libvirt's test:///default driver until started;
+# make_running_qube creates and starts the qube "runner" for the
+# running-qube paths.
 #
 # The broker runs with --debug so that fired events show in its log
 # ("ev_fire: event <subject> <name>"); admin.Events is not served yet.
@@ -125,12 +125,17 @@ expect_logged() {
 	fi
 }
 
-# the Running qube "test" (libvirt test driver's running domain)
+# the Running qube "runner" (started on libvirt's test driver)
 make_running_qube() {
-	callp 'name=test label=red' dom0 admin.vm.Create.AppVM dom0 fedora-39
+	callp 'name=runner label=red' dom0 admin.vm.Create.AppVM dom0 fedora-39
 	expect_ok
-	call -e dom0 admin.vm.List test
-	expect_reply_re 'state=Running'
+	callp '' dom0 admin.vm.property.Set runner netvm
+	expect_ok
+	call -e dom0 admin.vm.Start runner
+	expect_ok
+	call -e dom0 admin.vm.List runner
+	# Transient: the template's qrexec feature, no qrexec daemon here
+	expect_reply_re 'state=Transient'
 }
 
 # ---------------------------------------------------------------------------
@@ -244,10 +249,10 @@ make_running_qube() {
 
 @test "Resize: a running qube: grown, saved, online resize reported as failed" {
 	make_running_qube
-	callp '4294967296' dom0 admin.vm.volume.Resize test private
-	expect_exc StoragePoolException 'Online resize of volume appvms/test/private failed (you need to resize filesystem manually): qubes.ResizeDisk cannot be called by this broker'
-	[[ $(stat -c %s "$BASE/appvms/test/private.img") -eq 4294967296 ]]
-	domain_xml test | grep -F 'name="private"' | grep -qF 'size="4294967296"'
+	callp '4294967296' dom0 admin.vm.volume.Resize runner private
+	expect_exc StoragePoolException 'Online resize of volume appvms/runner/private failed (you need to resize filesystem manually): qubes.ResizeDisk cannot be called by this broker'
+	[[ $(stat -c %s "$BASE/appvms/runner/private.img") -eq 4294967296 ]]
+	domain_xml runner | grep -F 'name="private"' | grep -qF 'size="4294967296"'
 }
 
 # ---------------------------------------------------------------------------
@@ -285,7 +290,7 @@ make_running_qube() {
 
 @test "Clear: no halted check (a running qube's volume is cleared)" {
 	make_running_qube
-	call -e dom0 admin.vm.volume.Clear test private
+	call -e dom0 admin.vm.volume.Clear runner private
 	expect_ok
 }
 
@@ -641,12 +646,12 @@ make_running_qube() {
 @test "Import: a running qube is refused (QubesVMNotHaltedError)" {
 	local before
 	make_running_qube
-	before=$(sum "$BASE/appvms/test/private.img")
-	impd '4096\n' "$T/data4096" personal test admin.vm.volume.ImportWithSize+private
+	before=$(sum "$BASE/appvms/runner/private.img")
+	impd '4096\n' "$T/data4096" personal runner admin.vm.volume.ImportWithSize+private
 	expect_imp_rc 1
-	expect_exc QubesVMNotHaltedError "Domain is not powered off: 'test'"
-	[[ $(sum "$BASE/appvms/test/private.img") == "$before" ]]
-	[[ ! -e $BASE/appvms/test/private-import.img ]]
+	expect_exc QubesVMNotHaltedError "Domain is not powered off: 'runner'"
+	[[ $(sum "$BASE/appvms/runner/private.img") == "$before" ]]
+	[[ ! -e $BASE/appvms/runner/private-import.img ]]
 }
 
 @test "Import: unknown basename, mismatched invocation" {

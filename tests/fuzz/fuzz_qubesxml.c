@@ -16,6 +16,8 @@
  * FUZZ_SOURCES: broker/storage.c broker/storage_file.c
  * FUZZ_SOURCES: broker/storage_kernel.c broker/storage_lvm.c
  * FUZZ_SOURCES: broker/storage_reflink.c broker/api_events.c
+ * FUZZ_SOURCES: broker/api_vm_power.c broker/domxml.c broker/storage_run.c
+ * FUZZ_SOURCES: broker/worker.c
  */
 #include <assert.h>
 #include <stddef.h>

@@ -47,7 +47,7 @@ CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
     -Wall -Wextra -Wvla -Wshadow -Wstrict-prototypes -Wmissing-prototypes
     -Ilib -Ibroker -Itests/fuzz $PKG_CFLAGS"
-LIBS="$PKG_LIBS -lpthread"
+LIBS="$PKG_LIBS -lpthread -lm"
 
 usage() {
 	echo "usage: sh tests/fuzz/run.sh smoke|build [TARGET...]" >&2
