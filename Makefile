@@ -116,7 +116,7 @@ replay: all
 
 asan:
 	$(MAKE) O=build-asan SAN=1 DEPS=no all
-	$(MAKE) O=build-asan SAN=1 DEPS=no unit replay bats
+	$(MAKE) O=build-asan SAN=1 DEPS=no LIST_MAX_MS=250 unit replay bats
 
 fuzz-smoke:
 	sh tests/fuzz/run.sh smoke

@@ -112,5 +112,9 @@ int	events_filter(const char *src, const char *dest, const char *subject,
 /* api_internal.c */
 int	api_internal_getsysteminfo(struct call *c, struct reply *r);
 
+/* api_misc.c */
+int	api_misc_featuresrequest(struct call *c, struct reply *r);
+int	api_misc_notifytools(struct call *c, struct reply *r);
+int	api_misc_notifyupdates(struct call *c, struct reply *r);
 
 #endif

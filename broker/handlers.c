@@ -94,6 +94,9 @@ static const struct {
 	{ "internal.vm.volume.ImportBegin",
 	    api_internal_vm_volume_importbegin },
 	{ "internal.vm.volume.ImportEnd", api_internal_vm_volume_importend },
+	{ "qubes.FeaturesRequest", api_misc_featuresrequest },
+	{ "qubes.NotifyTools", api_misc_notifytools },
+	{ "qubes.NotifyUpdates", api_misc_notifyupdates },
 };
 
 api_handler

@@ -18,6 +18,7 @@
  * FUZZ_SOURCES: broker/storage_reflink.c broker/api_events.c
  * FUZZ_SOURCES: broker/api_vm_power.c broker/domxml.c broker/storage_run.c
  * FUZZ_SOURCES: broker/worker.c
+ * FUZZ_SOURCES: broker/api_misc.c broker/qdb.c
  */
 #include <assert.h>
 #include <stddef.h>
