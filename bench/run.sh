@@ -40,6 +40,21 @@ run admin.vm.List dom0 admin.vm.List dom0
 run admin.vm.property.Get dom0 admin.vm.property.Get work netvm
 run admin.vm.property.GetAll dom0 admin.vm.property.GetAll work
 run "admin.vm.feature.Set (save)" dom0 admin.vm.feature.Set work bench
+# lifecycle on the test driver: Start + Kill of one qube (2 requests per
+# cycle; each runs on a worker thread)
+printf '' | "$Q" -c "$S" dom0 admin.vm.property.Set standalone netvm >/dev/null
+C=$((N / 10))
+t0=$(now)
+j=0
+while [ $j -lt "$C" ]; do
+	"$Q" -e -c "$S" dom0 admin.vm.Start standalone > /dev/null
+	"$Q" -e -c "$S" dom0 admin.vm.Kill standalone > /dev/null
+	j=$((j + 1))
+done
+t1=$(now)
+awk -v n="$C" -v a="$t0" -v b="$t1" 'BEGIN { d = b - a;
+    printf "| %-28s | %6d | %7.2f | %9.0f |\n", "admin.vm.Start + Kill", 2 * n,
+    d, 2 * n / d }'
 echo "(client: qubesd-query, one process per request; the numbers include"
 echo " process start-up, so they are a lower bound for the broker)"
 echo

@@ -235,8 +235,16 @@ build_xml(struct vm *vm, char **xml, struct reply *r)
 	in.vcpus = (unsigned)vmprop_int(vm, VMP_vcpus, 2);
 	vmprop_get(vm, VMP_virt_mode, &mode);
 	in.virt_mode = mode != NULL ? mode : "pvh";
-	if (vmprop_get(vm, VMP_kernel, &kernel) == VAL_SET &&
-	    *kernel != '\0') {
+	vmprop_get(vm, VMP_kernel, &kernel);
+	/* Xen pv/pvh without a kernel boot the qube's own through pvgrub2
+	 * (the reference's template does the same) */
+	if (kind == DOMXML_XEN && (kernel == NULL || *kernel == '\0') &&
+	    strcmp(in.virt_mode, "hvm") != 0) {
+		free(kernel);
+		kernel = xstrdup(strcmp(in.virt_mode, "pv") == 0 ? "pvgrub2" :
+		    "pvgrub2-pvh");
+	}
+	if (kernel != NULL && *kernel != '\0') {
 		kdir = kernel_dir(kernel);
 		sb_addf(&kpath, "%s/vmlinuz", kdir);
 		sb_addf(&ipath, "%s/initramfs", kdir);
