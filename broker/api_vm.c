@@ -256,6 +256,54 @@ storage_shadow(const struct vm *vm)
 	return s;
 }
 
+/* DispVM.__init__: the DVM template's explicit properties (but its
+ * identity), features and tags */
+static void
+dispvm_inherit(struct vm *vm, const struct vm *tpl)
+{
+	size_t i;
+	int pid;
+
+	for (pid = 0; pid < VMP_COUNT; pid++) {
+		if (pid == VMP_template || pid == VMP_name || pid == VMP_qid ||
+		    pid == VMP_uuid || pid == VMP_dispid ||
+		    !vmprop_applies(vm, pid) || vm->props[pid].set ||
+		    !tpl->props[pid].set)
+			continue;
+		pval_set(&vm->props[pid], tpl->props[pid].value);
+	}
+	kvl_copy(&vm->features, &tpl->features);
+	for (i = 0; i < tpl->tags.n; i++)
+		strset_add(&vm->tags, tpl->tags.v[i]);
+}
+
+/* Add a new qube with its volume config and images (create_on_disk);
+ * on failure it goes again (freed). */
+static int
+add_on_disk(struct reply *r, struct vm *vm, const char *pool,
+    const char *const *pools)
+{
+	struct strbuf sb;
+	int rc;
+
+	if (app_add_vm(app, vm) < 0)
+		fatalx("out of memory");
+	sb_init(&sb, 4096);
+	if (volconfig_create(vm, pool, pools, &sb) < 0) {
+		app_remove_vm(app, vm);
+		vm_free(vm);
+		rc = reply_error(r, "QubesException", "%s", sb.buf);
+		sb_free(&sb);
+		return rc;
+	}
+	sb_free(&sb);
+	if ((rc = storage_create_vm(r, vm)) != API_OK) {
+		app_remove_vm(app, vm);
+		vm_free(vm);
+	}
+	return rc;
+}
+
 static int
 vm_create(struct call *c, struct reply *r, int in_pool)
 {
@@ -265,8 +313,7 @@ vm_create(struct call *c, struct reply *r, int in_pool)
 	struct strbuf sb;
 	struct vm *vm, *tpl = NULL, *shadow;
 	char *v = NULL, buf[32];
-	int rc, qid, dispid = -1, pid;
-	size_t i;
+	int rc, qid, dispid = -1;
 
 	memset(&a, 0, sizeof(a));
 	if (c->dest->cls != VMC_ADMIN)
@@ -360,38 +407,11 @@ vm_create(struct call *c, struct reply *r, int in_pool)
 	if (cls == VMC_DISP) {
 		snprintf(buf, sizeof(buf), "%d", dispid);
 		pval_set(&vm->props[VMP_dispid], buf);
-		/* DispVM.__init__: clone the DVM template's explicit
-		 * properties, features and tags */
-		for (pid = 0; pid < VMP_COUNT; pid++) {
-			if (pid == VMP_template || pid == VMP_name ||
-			    pid == VMP_qid || pid == VMP_uuid ||
-			    pid == VMP_dispid || !vmprop_applies(vm, pid) ||
-			    vm->props[pid].set || !tpl->props[pid].set)
-				continue;
-			pval_set(&vm->props[pid], tpl->props[pid].value);
-		}
-		kvl_copy(&vm->features, &tpl->features);
-		for (i = 0; i < tpl->tags.n; i++)
-			strset_add(&vm->tags, tpl->tags.v[i]);
+		dispvm_inherit(vm, tpl);
 	}
-	if (app_add_vm(app, vm) < 0)
-		fatalx("out of memory");
-	sb_init(&sb, 4096);
-	if (volconfig_create(vm, a.pool, (const char *const *)a.pools,
-	    &sb) < 0) {
-		app_remove_vm(app, vm);
-		vm_free(vm);
-		rc = reply_error(r, "QubesException", "%s", sb.buf);
-		sb_free(&sb);
+	if ((rc = add_on_disk(r, vm, a.pool, (const char *const *)a.pools)) !=
+	    API_OK)
 		goto out;
-	}
-	sb_free(&sb);
-	/* create_on_disk: the images; on failure the qube goes again */
-	if ((rc = storage_create_vm(r, vm)) != API_OK) {
-		app_remove_vm(app, vm);
-		vm_free(vm);
-		goto out;
-	}
 	ev_fire(NULL, "domain-add", "vm", vm->name, NULL);
 	vm_update_gui_audio_tags(vm, 1);
 	{
@@ -477,10 +497,8 @@ api_vm_createdisposable(struct call *c, struct reply *r)
 {
 	static const char *const no_pools[4];
 	struct vm *tpl, *vm, *shadow;
-	struct strbuf sb;
 	char name[32], buf[32], tag[64], *v;
-	int qid, dispid = -1, pid, tries, rc;
-	size_t i;
+	int qid, dispid = -1, tries, rc;
 
 	if (*c->arg)
 		return reply_refuse(r, "argument must be empty");
@@ -522,35 +540,9 @@ api_vm_createdisposable(struct call *c, struct reply *r)
 	snprintf(buf, sizeof(buf), "%d", dispid);
 	pval_set(&vm->props[VMP_dispid], buf);
 	pval_set(&vm->props[VMP_auto_cleanup], "True");
-	/* DispVM.__init__: the DVM template's explicit properties,
-	 * features and tags */
-	for (pid = 0; pid < VMP_COUNT; pid++) {
-		if (pid == VMP_template || pid == VMP_name || pid == VMP_qid ||
-		    pid == VMP_uuid || pid == VMP_dispid ||
-		    !vmprop_applies(vm, pid) || vm->props[pid].set ||
-		    !tpl->props[pid].set)
-			continue;
-		pval_set(&vm->props[pid], tpl->props[pid].value);
-	}
-	kvl_copy(&vm->features, &tpl->features);
-	for (i = 0; i < tpl->tags.n; i++)
-		strset_add(&vm->tags, tpl->tags.v[i]);
-	if (app_add_vm(app, vm) < 0)
-		fatalx("out of memory");
-	sb_init(&sb, 4096);
-	if (volconfig_create(vm, NULL, no_pools, &sb) < 0) {
-		app_remove_vm(app, vm);
-		vm_free(vm);
-		rc = reply_error(r, "QubesException", "%s", sb.buf);
-		sb_free(&sb);
+	dispvm_inherit(vm, tpl);
+	if ((rc = add_on_disk(r, vm, NULL, no_pools)) != API_OK)
 		return rc;
-	}
-	sb_free(&sb);
-	if ((rc = storage_create_vm(r, vm)) != API_OK) {
-		app_remove_vm(app, vm);
-		vm_free(vm);
-		return rc;
-	}
 	ev_fire(NULL, "domain-add", "vm", vm->name, NULL);
 	vm_update_gui_audio_tags(vm, 1);
 	ev_fire(vm->name, "domain-create-on-disk", NULL);
