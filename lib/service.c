@@ -81,8 +81,22 @@ service_env_load(struct service_env *env, int argc, char **argv)
 int
 service_serves(const struct api_method *m)
 {
-	return m->impl && m->sock == SOCK_ADMIN && m->file == FILE_SOCK &&
-	    strncmp(m->name, "admin.", 6) == 0;
+	if (!m->impl)
+		return 0;
+	if (m->sock == SOCK_ADMIN && m->file == FILE_SOCK &&
+	    strncmp(m->name, "admin.", 6) == 0)
+		return 1;
+	/* the misc family: scripts in 4.2, served by SERVICE_MISC_EXE */
+	return m->sock == SOCK_MISC && m->file == FILE_SCRIPT &&
+	    strcmp(m->family, SERVICE_MISC_FAMILY) == 0 &&
+	    strncmp(m->name, "qubes.", 6) == 0;
+}
+
+/* A call of the misc socket: no reply on stdout, target dom0 only. */
+static int
+is_misc(const struct api_method *m)
+{
+	return m->sock == SOCK_MISC;
 }
 
 int
@@ -117,7 +131,10 @@ service_exe_name(const char *family, char *out, size_t len)
 	int n;
 	size_t i;
 
-	n = snprintf(out, len, "qubes-admin-%s", family);
+	if (strcmp(family, SERVICE_MISC_FAMILY) == 0)
+		n = snprintf(out, len, "%s", SERVICE_MISC_EXE);
+	else
+		n = snprintf(out, len, "qubes-admin-%s", family);
 	if (n < 0 || (size_t)n >= len)
 		return -1;
 	for (i = 0; out[i] != '\0'; i++)
@@ -249,6 +266,10 @@ check_target(const struct service_env *untrusted_env, char *dest)
 static const char *
 check_dest(const struct api_method *m, const char *dest)
 {
+	/* misc calls: the 4.2 scripts always send dom0, whatever the
+	 * target; only dom0 is a target a caller can mean (service.h) */
+	if (is_misc(m) && strcmp(dest, "dom0") != 0)
+		return "call must be addressed to dom0 (@adminvm)";
 	switch (m->dest) {
 	case DEST_DOM0:
 		return strcmp(dest, "dom0") != 0 ?
@@ -413,6 +434,12 @@ service_check_payload(const struct service_call *call,
 	case PL_STREAM:
 		return "streamed payload not supported by this service";
 	case PL_ANY:
+		/* the only misc row with a payload: the broker's rule */
+		if (is_misc(call->m) &&
+		    strcmp(call->m->name, "qubes.NotifyUpdates") == 0 &&
+		    validate_update_count(p, len) < 0)
+			return "update count must be 1-4300 decimal digits, "
+			    "optionally surrounded by whitespace";
 		return NULL;
 	}
 	/* sanitize end */
@@ -483,15 +510,18 @@ service_sock_path(enum api_sock s)
 		p = getenv("QUBESD_INTERNAL_SOCKET");
 		return p != NULL && *p ? p : SERVICE_INTERNAL_SOCK;
 	case SOCK_MISC:
+		p = getenv("QUBESD_MISC_SOCKET");
+		return p != NULL && *p ? p : SERVICE_MISC_SOCK;
 	case SOCK_NONE:
 		break;
 	}
 	return NULL;
 }
 
-/* Exit status for a reply that started with head[0..got) (got <= 2). */
+/* Exit status for a reply that started with head[0..got) (got <= 2);
+ * an event record ("1\0") only where events may come (not misc). */
 static int
-reply_status(const unsigned char *head, size_t got)
+reply_status(const unsigned char *head, size_t got, int events)
 {
 	if (got == 0)
 		return SVC_EXIT_NO_REPLY;
@@ -499,8 +529,9 @@ reply_status(const unsigned char *head, size_t got)
 		return SVC_EXIT_INTERNAL;
 	switch (head[0]) {
 	case '0':
-	case '1':
 		return SVC_EXIT_OK;
+	case '1':
+		return events ? SVC_EXIT_OK : SVC_EXIT_INTERNAL;
 	case '2':
 		return SVC_EXIT_EXCEPTION;
 	default:
@@ -508,7 +539,8 @@ reply_status(const unsigned char *head, size_t got)
 	}
 }
 
-/* Send the request; copy the reply to stdout as it arrives. */
+/* Send the request; copy the reply to stdout as it arrives (misc
+ * calls: read it to the end, copy nothing). */
 static int
 service_forward(const struct service_call *call,
     const unsigned char *payload, size_t plen)
@@ -518,8 +550,9 @@ service_forward(const struct service_call *call,
 	struct strbuf req;
 	size_t got = 0, i;
 	ssize_t n;
-	int fd, moved, rc;
+	int fd, moved, rc, relay;
 
+	relay = !is_misc(call->m);
 	path = service_sock_path(call->m->sock);
 	if (path == NULL) {
 		log_warnx("%s: no broker socket for this call",
@@ -579,13 +612,13 @@ service_forward(const struct service_call *call,
 			break;
 		for (i = 0; got < 2 && i < (size_t)n; i++)
 			head[got++] = buf[i];
-		if (write_all(STDOUT_FILENO, buf, (size_t)n) < 0) {
+		if (relay && write_all(STDOUT_FILENO, buf, (size_t)n) < 0) {
 			log_warn("write to stdout");
 			rc = SVC_EXIT_INTERNAL;
 			goto out;
 		}
 	}
-	rc = reply_status(head, got);
+	rc = reply_status(head, got, relay);
 	if (rc == SVC_EXIT_INTERNAL)
 		log_warnx("%s: malformed reply from %s", call->m->name, path);
 out:
@@ -622,7 +655,10 @@ service_main(int argc, char **argv, const char *family)
 		log_warn("malloc");
 		return SVC_EXIT_INTERNAL;
 	}
-	if (service_read_bounded(STDIN_FILENO, payload, call.payload_max,
+	/* misc calls without a payload never read stdin (qubesd-query -e
+	 * in the 4.2 scripts): an open stdin must not hang them */
+	if ((!is_misc(call.m) || call.m->payload != PL_NONE) &&
+	    service_read_bounded(STDIN_FILENO, payload, call.payload_max,
 	    &plen) < 0) {
 		if (errno != E2BIG) {
 			log_warn("read from stdin");

@@ -5,7 +5,11 @@
  * service_main(argc, argv, "<family>").  One executable serves the calls
  * of its family of the call table (lib/api/<family>.def); /etc/qubes-rpc
  * holds one symlink per call pointing at it (qubes-rpc/links.txt), so the
- * call name is the basename of argv[0].
+ * call name is the basename of argv[0].  The misc family (lib/api/
+ * misc.def: qubes.FeaturesRequest, qubes.NotifyTools, qubes.NotifyUpdates
+ * on the misc socket, protocol.md 10) is served the same way by
+ * services/qubes-misc (SERVICE_MISC_EXE), which replaces the three dom0
+ * scripts of qubesd 4.2; see "The misc family" below.
  *
  * What qrexec gives a service (protocol.md 8.3, policy.md 12.3):
  *
@@ -43,6 +47,29 @@
  *     without a reply, 125 internal problem (socket, I/O, malformed
  *     reply); stdout's final close is checked.
  *
+ * The misc family (services/qubes-misc) differs where the 4.2 scripts
+ * (qubesd-query -c /var/run/qubesd.misc.sock [-e] --fail
+ * "$QREXEC_REMOTE_DOMAIN" <call> dom0 "" >/dev/null 2>&1) do:
+ *
+ *  - the target must be dom0 (name dom0 or keyword adminvm) for every
+ *    misc call, NotifyUpdates included (its row says DEST_ANY because
+ *    the broker, like qubesd, does not check it); the argument must be
+ *    empty (ARG_EMPTY).  The scripts ignore both and always send dom0 and
+ *    an empty argument; every 4.2 caller runs "qrexec-client-vm dom0
+ *    <call>" and the default policy allows only target dom0, so anything
+ *    else is refused here (docs/divergences.md);
+ *  - the request goes to QUBESD_MISC_SOCKET (default SERVICE_MISC_SOCK);
+ *  - calls without a payload (FeaturesRequest, NotifyTools) never read
+ *    stdin, as the scripts' qubesd-query -e: a caller whose stdin stays
+ *    open must not hang the call; what it sends is dropped.
+ *    NotifyUpdates reads its payload as in step 3 and checks it is an
+ *    update count (validate_update_count(), the broker's rule);
+ *  - the reply is read to the end but not copied to stdout (the scripts
+ *    send it to /dev/null): stdout stays empty.  The exit status is the
+ *    reply's: 0 for "0\0", 2 for an exception record; 3, 125 and 1 as in
+ *    step 5 (the scripts give 1 for all of those); an event record
+ *    ("1\0") is a malformed reply (125) here.
+ *
  * Refusals never "fix up" a byte: anything outside the rules refuses with
  * one line on stderr ("refused <call+arg> from <src> to <dest>: <why>",
  * untrusted parts escaped) and exit status 1, before anything reaches the
@@ -63,10 +90,16 @@
 
 #include "api.h"
 
-/* Compiled-in broker sockets; QUBESD_SOCKET / QUBESD_INTERNAL_SOCKET
- * override them (tests, non-standard installs). */
+/* Compiled-in broker sockets; QUBESD_SOCKET / QUBESD_INTERNAL_SOCKET /
+ * QUBESD_MISC_SOCKET override them (tests, non-standard installs). */
 #define SERVICE_ADMIN_SOCK	"/var/run/qubesd.sock"
 #define SERVICE_INTERNAL_SOCK	"/var/run/qubesd.internal.sock"
+#define SERVICE_MISC_SOCK	"/var/run/qubesd.misc.sock"
+
+/* The misc family and its executable (not "qubes-admin-misc": these are
+ * no Admin API calls). */
+#define SERVICE_MISC_FAMILY	"misc"
+#define SERVICE_MISC_EXE	"qubes-misc"
 
 #define SERVICE_CALL_MAX	255	/* qrexec: service name when executed */
 #define SERVICE_ARG_MAX		255	/* longest argument we accept */
@@ -125,9 +158,11 @@ const char *service_check_payload(const struct service_call *call,
 	    const unsigned char *untrusted_payload, size_t len);
 
 /*
- * Is this row served by a service executable (implemented admin.* call
- * on the admin socket with a plain forwarding service file)?  The link
- * list (api-table --links) and service_check() both use it.
+ * Is this row served by a service executable: an implemented admin.*
+ * call on the admin socket with a plain forwarding service file, or an
+ * implemented qubes.* call on the misc socket with a script service file
+ * (the misc family, SERVICE_MISC_EXE)?  The link list (api-table
+ * --links) and service_check() both use it.
  */
 int	service_serves(const struct api_method *m);
 
@@ -161,11 +196,13 @@ void	service_refuse(const struct service_env *untrusted_env,
 	    const char *why);
 
 /* Broker socket of a call's socket kind, with the QUBESD_SOCKET /
- * QUBESD_INTERNAL_SOCKET overrides; NULL for SOCK_MISC / SOCK_NONE. */
+ * QUBESD_INTERNAL_SOCKET / QUBESD_MISC_SOCKET overrides (an empty value
+ * counts as unset); NULL for SOCK_NONE. */
 const char *service_sock_path(enum api_sock s);
 
-/* Executable of a family: "qubes-admin-" + family with '_' -> '-'.
- * Returns 0, or -1 if it does not fit in len bytes. */
+/* Executable of a family: "qubes-admin-" + family with '_' -> '-', and
+ * SERVICE_MISC_EXE for SERVICE_MISC_FAMILY.  Returns 0, or -1 if it does
+ * not fit in len bytes. */
 int	service_exe_name(const char *family, char *out, size_t len);
 
 /*

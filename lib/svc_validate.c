@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "frame.h"
+#include "pystrip.h"
 #include "svc_validate.h"
 #include "validate.h"
 
@@ -220,4 +221,19 @@ validate_color_payload(const char *p, size_t len)
 	while (len > 0 && is_pystrip((unsigned char)p[len - 1]))
 		len--;
 	return validate_color(p, len);
+}
+
+int
+validate_update_count(const char *p, size_t len)
+{
+	const unsigned char *d;
+	size_t n, i;
+
+	d = pystrip_bytes((const unsigned char *)p, len, &n);
+	if (n == 0 || n > SVC_UPDATE_COUNT_DIGITS)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (d[i] < '0' || d[i] > '9')
+			return -1;
+	return 0;
 }

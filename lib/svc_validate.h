@@ -45,6 +45,16 @@ int	validate_create_params(const char *p, size_t len, int in_pool,
 	    const char **why);
 
 /*
+ * qubes.NotifyUpdates payload (the update count): after stripping what
+ * Python's bytes.strip() strips (\t\n\v\f\r and space, lib/pystrip.h)
+ * 1 to SVC_UPDATE_COUNT_DIGITS ASCII digits, leading zeros allowed -
+ * what qubesd 4.2 takes (untrusted_payload.strip().isdigit(), then int(),
+ * which refuses more than 4300 digits).  No NUL anywhere.
+ */
+#define SVC_UPDATE_COUNT_DIGITS	4300
+int	validate_update_count(const char *p, size_t len);
+
+/*
  * admin.label.Create payload: ASCII; after stripping what Python's
  * str.strip() strips from ASCII (\t\n\v\f\r, 0x1c-0x1f, space) exactly
  * "0x" + 6 hex digits.

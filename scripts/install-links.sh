@@ -13,7 +13,9 @@
 # DESTDIR/etc/qubes-rpc/<call> becomes a symlink to LIBEXECDIR/<executable>
 # (absolute, as seen on the installed system).  qrexec runs the link, so
 # the executable sees the call name as basename(argv[0]).  An existing
-# file or link of that name is replaced.  Exit status 0, or 1 on the
+# file or link of that name is replaced (qubesd 4.2's socket links, and
+# its qubes.FeaturesRequest, qubes.NotifyTools and qubes.NotifyUpdates
+# scripts, which link to qubes-misc here).  Exit status 0, or 1 on the
 # first error (missing executable, malformed line).
 set -eu
 

@@ -527,3 +527,185 @@ domain_xml() {
 	/<\/domain>/ { if (indom && found) printf "%s", buf; indom = 0 }
 	' "${2:-$BASE/qubes.xml}"
 }
+
+# ---------------------------------------------------------------------------
+# power states and event streams (vm_power*.bats)
+
+state_of() {
+	call -e dom0 admin.vm.List "$1" || return 1
+	escape_file "$REPLY_FILE" | sed -E 's/.*state=([A-Za-z]+).*/\1/'
+}
+
+# expect_state NAME STATE; "Up" = Running or Transient (a qube with the
+# qrexec feature is Transient while no qrexec daemon serves it)
+expect_state() {
+	local got
+	got=$(state_of "$1")
+	if [[ $2 == Up && ($got == Running || $got == Transient) ]]; then
+		return 0
+	fi
+	if [[ $got != "$2" ]]; then
+		echo "$1: state $got, expected $2" >&2
+		return 1
+	fi
+}
+
+# subscribe NAME DEST: an admin.Events stream into $T/ev.NAME
+subscribe() {
+	"$QQ" -e -c "$RUN/qubesd.sock" -- dom0 admin.Events "$2" \
+	    >"$T/ev.$1" 2>/dev/null 3>&- &
+	BG+=($!)
+	local i
+	for ((i = 0; i < WAIT_TICKS; i++)); do
+		[[ $(stat -c %s "$T/ev.$1") -ge 27 ]] && return 0
+		sleep "$WAIT_TICK"
+	done
+	return 1
+}
+
+# event_names NAME: "subject event" per record of the stream so far
+event_names() {
+	tr '\0' '\n' <"$T/ev.$1" | awk '
+	state == 0 { if ($0 == "1") state = 1; next }
+	state == 1 { subj = $0; state = 2; next }
+	state == 2 { if ($0 != "connection-established") print subj " " $0
+		     state = 3; next }
+	state == 3 { if ($0 == "") state = 0; else state = 4; next }
+	state == 4 { state = 3; next }'
+}
+
+# wait_event NAME "subject event": until the stream holds that record
+wait_event() {
+	local i
+	for ((i = 0; i < WAIT_TICKS; i++)); do
+		event_names "$1" | grep -qxF -- "$2" && return 0
+		sleep "$WAIT_TICK"
+	done
+	echo "no '$2' in stream $1:" >&2
+	event_names "$1" >&2
+	return 1
+}
+
+
+# ---------------------------------------------------------------------------
+# stand-in QubesDB servers (misc*.bats): tests/tools/qdb-server
+
+QDB_SERVER=${TOOLS_DIR:-$REPO_ROOT/build/tests/tools}/qdb-server
+QDBS=()
+
+# qdb QUBE [-m MODE] [PATH=VALUE...]: serve a QubesDB for QUBE; its
+# request log is $T/qdb.QUBE.log
+qdb() {
+	local name=$1 i
+	shift
+	[[ -x $QDB_SERVER ]] || { echo "no $QDB_SERVER (make first)" >&2; return 1; }
+	"$QDB_SERVER" -l "$T/qdb.$name.log" "$RUN/qubes/qubesdb.$name.sock" \
+	    "$@" 2>>"$T/qdb.$name.err" 3>&- &
+	QDBS+=($!)
+	for ((i = 0; i < WAIT_TICKS; i++)); do
+		[[ -S $RUN/qubes/qubesdb.$name.sock ]] && return 0
+		sleep "$WAIT_TICK"
+	done
+	echo "qdb-server for $name did not start" >&2
+	cat "$T/qdb.$name.err" >&2
+	return 1
+}
+
+# stop_qdbs: stop every qdb-server started so far
+stop_qdbs() {
+	local p
+	for p in "${QDBS[@]:-}"; do
+		[[ -n $p ]] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
+	QDBS=()
+}
+
+# qdb_reports: fail (status 1) when a qdb-server logged a sanitizer report
+qdb_reports() {
+	if cat "$T"/qdb.*.err 2>/dev/null |
+	    grep -Eq 'Sanitizer|runtime error:'; then
+		echo "sanitizer report from qdb-server:" >&2
+		cat "$T"/qdb.*.err >&2
+		return 1
+	fi
+}
+
+
+# ---------------------------------------------------------------------------
+# service executables run as qrexec runs them (services*.bats,
+# misc_service.bats); $RPC holds the /etc/qubes-rpc links
+
+# svc SRC TARGET CALL[+ARG]: run the executable of CALL as qrexec would:
+# argv[0] = $RPC/CALL (or $SVC_ARGV0), argv[1] = ARG only when non-empty
+# (or the words of the array SVC_ARGV), and only the qrexec variables
+# (TARGET @KW: type keyword, else type name) plus PATH and the broker
+# socket variable $SVC_SOCK_ENV (default QUBESD_SOCKET=$RUN/qubesd.sock),
+# minus the names in SVC_UNSET, plus the NAME=VALUE words in SVC_ENV.
+# stdin from $SVC_IN; stdout -> $REPLY_FILE, stderr -> $T/svc.err,
+# status -> SVC_RC (124 if it ran longer than SVC_TIMEOUT seconds,
+# default 20).  Never fails by itself.
+svc() {
+	local src=$1 target=$2 descr=$3 call arg kv keep u
+	local -a envv=() base argv=()
+	call=${descr%%+*}
+	arg=
+	[[ $descr == *+* ]] && arg=${descr#*+}
+	base=("PATH=/usr/bin:/bin"
+	    "${SVC_SOCK_ENV:-QUBESD_SOCKET=$RUN/qubesd.sock}"
+	    "QREXEC_REMOTE_DOMAIN=$src" "QREXEC_SERVICE_FULL_NAME=$descr"
+	    "QREXEC_SERVICE_ARGUMENT=$arg")
+	if [[ $target == @* ]]; then
+		base+=(QREXEC_REQUESTED_TARGET_TYPE=keyword
+		    "QREXEC_REQUESTED_TARGET_KEYWORD=${target#@}")
+	else
+		base+=(QREXEC_REQUESTED_TARGET_TYPE=name
+		    "QREXEC_REQUESTED_TARGET=$target")
+	fi
+	for kv in "${base[@]}"; do
+		keep=1
+		for u in "${SVC_UNSET[@]}"; do
+			[[ ${kv%%=*} == "$u" ]] && keep=0
+		done
+		((keep)) && envv+=("$kv")
+	done
+	envv+=("${SVC_ENV[@]}")
+	if [[ -n ${SVC_ARGV+x} ]]; then
+		argv=("${SVC_ARGV[@]}")
+	elif [[ -n $arg ]]; then
+		argv=("$arg")
+	fi
+	SVC_RC=0
+	timeout "${SVC_TIMEOUT:-20}" env -i "${envv[@]}" \
+	    "${SVC_ARGV0:-$RPC/$call}" "${argv[@]}" \
+	    <"$SVC_IN" >"$REPLY_FILE" 2>"$T/svc.err" || SVC_RC=$?
+}
+
+# svc_setup: $RPC = $T/rpc, /etc/qubes-rpc as installed (one link per
+# line of qubes-rpc/links.txt, named after its call), and svc's knobs
+# at their defaults.
+svc_setup() {
+	local call exe
+	RPC=$T/rpc
+	mkdir -p "$RPC"
+	while read -r call exe; do
+		[[ -z $call || $call == \#* ]] && continue
+		ln -s "$SERVICES_DIR/$exe" "$RPC/$call"
+	done <"$REPO_ROOT/qubes-rpc/links.txt"
+	SVC_ENV=()
+	SVC_UNSET=()
+	unset SVC_ARGV SVC_ARGV0
+	SVC_IN=/dev/null
+}
+
+# svcp PAYLOAD SRC TARGET CALL[+ARG]: svc with PAYLOAD (escaped) on stdin.
+svcp() {
+	unescape "$1" >"$T/svc.in" || return 2
+	shift
+	SVC_IN=$T/svc.in svc "$@"
+}
+
+# requests the broker has seen so far (one or more log lines each)
+broker_requests() {
+	grep -cE 'log_call: |framing error|request too long' "$BROKER_LOG" ||
+	    true
+}

@@ -10,8 +10,6 @@
 
 load helpers
 
-QDB_SERVER=${TOOLS_DIR:-$REPO_ROOT/build/tests/tools}/qdb-server
-QDBS=()
 SUBS=()
 
 setup() {
@@ -21,44 +19,13 @@ setup() {
 
 teardown() {
 	local p rc=0
-	for p in "${SUBS[@]:-}" "${QDBS[@]:-}"; do
+	for p in "${SUBS[@]:-}"; do
 		[[ -n $p ]] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
 	done
-	if cat "$T"/qdb.*.err 2>/dev/null |
-	    grep -Eq 'Sanitizer|runtime error:'; then
-		echo "sanitizer report from qdb-server:" >&2
-		cat "$T"/qdb.*.err >&2
-		rc=1
-	fi
+	stop_qdbs
+	qdb_reports || rc=1
 	teardown_broker || rc=1
 	return $rc
-}
-
-# qdb QUBE [-m MODE] [PATH=VALUE...]: serve a QubesDB for QUBE; its
-# request log is $T/qdb.QUBE.log
-qdb() {
-	local name=$1 i
-	shift
-	[[ -x $QDB_SERVER ]] || { echo "no $QDB_SERVER (make first)" >&2; return 1; }
-	"$QDB_SERVER" -l "$T/qdb.$name.log" "$RUN/qubes/qubesdb.$name.sock" \
-	    "$@" 2>>"$T/qdb.$name.err" 3>&- &
-	QDBS+=($!)
-	for ((i = 0; i < WAIT_TICKS; i++)); do
-		[[ -S $RUN/qubes/qubesdb.$name.sock ]] && return 0
-		sleep "$WAIT_TICK"
-	done
-	echo "qdb-server for $name did not start" >&2
-	cat "$T/qdb.$name.err" >&2
-	return 1
-}
-
-# stop_qdbs: stop every qdb-server started so far
-stop_qdbs() {
-	local p
-	for p in "${QDBS[@]:-}"; do
-		[[ -n $p ]] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
-	done
-	QDBS=()
 }
 
 # misc [-e] SRC METHOD DEST [ARG] / miscp PAYLOAD SRC METHOD DEST [ARG]

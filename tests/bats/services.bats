@@ -16,18 +16,8 @@ SIM=$REPO_ROOT/tests/tools/qrexec-sim.sh
 
 setup() {
 	setup_fixture_broker
-	# /etc/qubes-rpc as installed: one link per call, named after it
-	RPC=$T/rpc
-	mkdir -p "$RPC" "$T/odd"
-	local call exe
-	while read -r call exe; do
-		[[ -z $call || $call == \#* ]] && continue
-		ln -s "$SERVICES_DIR/$exe" "$RPC/$call"
-	done <"$LINKS"
-	SVC_ENV=()
-	SVC_UNSET=()
-	unset SVC_ARGV SVC_ARGV0
-	SVC_IN=/dev/null
+	svc_setup
+	mkdir -p "$T/odd"
 }
 
 teardown() {
@@ -37,54 +27,6 @@ teardown() {
 # ---------------------------------------------------------------------------
 # helpers
 
-# svc SRC TARGET CALL[+ARG]: run the executable of CALL as qrexec would:
-# argv[0] = $RPC/CALL (or $SVC_ARGV0), argv[1] = ARG only when non-empty
-# (or the words of the array SVC_ARGV), and only the qrexec variables
-# (TARGET @adminvm: type keyword, else type name) plus PATH and
-# QUBESD_SOCKET, minus the names in SVC_UNSET, plus the NAME=VALUE words
-# in SVC_ENV.  stdin from $SVC_IN; stdout -> $REPLY_FILE, stderr ->
-# $T/svc.err, status -> SVC_RC.  Never fails by itself.
-svc() {
-	local src=$1 target=$2 descr=$3 call arg kv keep u
-	local -a envv=() base argv=()
-	call=${descr%%+*}
-	arg=
-	[[ $descr == *+* ]] && arg=${descr#*+}
-	base=("PATH=/usr/bin:/bin" "QUBESD_SOCKET=$RUN/qubesd.sock"
-	    "QREXEC_REMOTE_DOMAIN=$src" "QREXEC_SERVICE_FULL_NAME=$descr"
-	    "QREXEC_SERVICE_ARGUMENT=$arg")
-	if [[ $target == @* ]]; then
-		base+=(QREXEC_REQUESTED_TARGET_TYPE=keyword
-		    "QREXEC_REQUESTED_TARGET_KEYWORD=${target#@}")
-	else
-		base+=(QREXEC_REQUESTED_TARGET_TYPE=name
-		    "QREXEC_REQUESTED_TARGET=$target")
-	fi
-	for kv in "${base[@]}"; do
-		keep=1
-		for u in "${SVC_UNSET[@]}"; do
-			[[ ${kv%%=*} == "$u" ]] && keep=0
-		done
-		((keep)) && envv+=("$kv")
-	done
-	envv+=("${SVC_ENV[@]}")
-	if [[ -n ${SVC_ARGV+x} ]]; then
-		argv=("${SVC_ARGV[@]}")
-	elif [[ -n $arg ]]; then
-		argv=("$arg")
-	fi
-	SVC_RC=0
-	env -i "${envv[@]}" "${SVC_ARGV0:-$RPC/$call}" "${argv[@]}" \
-	    <"$SVC_IN" >"$REPLY_FILE" 2>"$T/svc.err" || SVC_RC=$?
-}
-
-# svcp PAYLOAD SRC TARGET CALL[+ARG]: svc with PAYLOAD (escaped) on stdin.
-svcp() {
-	unescape "$1" >"$T/svc.in" || return 2
-	shift
-	SVC_IN=$T/svc.in svc "$@"
-}
-
 expect_rc() {
 	if [[ $SVC_RC -ne $1 ]]; then
 		echo "exit status $SVC_RC, expected $1; stderr:" >&2
@@ -92,12 +34,6 @@ expect_rc() {
 		echo "stdout: $(escape_file "$REPLY_FILE")" >&2
 		return 1
 	fi
-}
-
-# requests the broker has seen so far (one or more log lines each)
-broker_requests() {
-	grep -cE 'log_call: |framing error|request too long' "$BROKER_LOG" ||
-	    true
 }
 
 # refused WHY SRC TARGET CALL[+ARG]: svc must refuse with status 1, empty
@@ -160,7 +96,13 @@ same_as_socket() {
 	while read -r call exe; do
 		[[ -z $call || $call == \#* ]] && continue
 		[[ -x $SERVICES_DIR/$exe ]]
-		[[ $exe == qubes-admin-* ]]
+		# admin.* calls: qubes-admin-<family>; the misc socket's
+		# qubes.* calls: qubes-misc (misc_service.bats)
+		if [[ $call == admin.* ]]; then
+			[[ $exe == qubes-admin-* ]]
+		else
+			[[ $call == qubes.* && $exe == qubes-misc ]]
+		fi
 		n=$((n + 1))
 	done <"$LINKS"
 	((n > 0))

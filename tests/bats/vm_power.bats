@@ -21,61 +21,6 @@ teardown() {
 
 BG=()
 
-state_of() {
-	call -e dom0 admin.vm.List "$1" || return 1
-	escape_file "$REPLY_FILE" | sed -E 's/.*state=([A-Za-z]+).*/\1/'
-}
-
-# expect_state NAME STATE; "Up" = Running or Transient (a qube with the
-# qrexec feature is Transient while no qrexec daemon serves it)
-expect_state() {
-	local got
-	got=$(state_of "$1")
-	if [[ $2 == Up && ($got == Running || $got == Transient) ]]; then
-		return 0
-	fi
-	if [[ $got != "$2" ]]; then
-		echo "$1: state $got, expected $2" >&2
-		return 1
-	fi
-}
-
-# subscribe NAME DEST: an admin.Events stream into $T/ev.NAME
-subscribe() {
-	"$QQ" -e -c "$RUN/qubesd.sock" -- dom0 admin.Events "$2" \
-	    >"$T/ev.$1" 2>/dev/null 3>&- &
-	BG+=($!)
-	local i
-	for ((i = 0; i < WAIT_TICKS; i++)); do
-		[[ $(stat -c %s "$T/ev.$1") -ge 27 ]] && return 0
-		sleep "$WAIT_TICK"
-	done
-	return 1
-}
-
-# event_names NAME: "subject event" per record of the stream so far
-event_names() {
-	tr '\0' '\n' <"$T/ev.$1" | awk '
-	state == 0 { if ($0 == "1") state = 1; next }
-	state == 1 { subj = $0; state = 2; next }
-	state == 2 { if ($0 != "connection-established") print subj " " $0
-		     state = 3; next }
-	state == 3 { if ($0 == "") state = 0; else state = 4; next }
-	state == 4 { state = 3; next }'
-}
-
-# wait_event NAME "subject event": until the stream holds that record
-wait_event() {
-	local i
-	for ((i = 0; i < WAIT_TICKS; i++)); do
-		event_names "$1" | grep -qxF -- "$2" && return 0
-		sleep "$WAIT_TICK"
-	done
-	echo "no '$2' in stream $1:" >&2
-	event_names "$1" >&2
-	return 1
-}
-
 no_netvm() {
 	callp '' dom0 admin.vm.property.Set "$1" netvm
 	expect_ok

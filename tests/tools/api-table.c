@@ -5,6 +5,7 @@
  *	api-table --links    "<call> <family executable>" per installed link
  *	                     (the rows service_link_exe() names: plain
  *	                     forwarding rows -> qubes-admin-<family>, the
+ *	                     misc socket's qubes.* rows -> qubes-misc, the
  *	                     streaming Import rows ->
  *	                     qubes-admin-<family>-import; lib/service.h)
  *	api-table --policy   the default admin policy (90-admin-default.policy)

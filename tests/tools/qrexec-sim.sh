@@ -28,9 +28,9 @@
 #    protocol.md 8.3 (QREXEC_REMOTE_DOMAIN, QREXEC_SERVICE_FULL_NAME,
 #    QREXEC_SERVICE_ARGUMENT, QREXEC_REQUESTED_TARGET_TYPE and
 #    QREXEC_REQUESTED_TARGET or QREXEC_REQUESTED_TARGET_KEYWORD) plus PATH
-#    and, when set, QUBESD_SOCKET, QUBESD_INTERNAL_SOCKET and
-#    QREXEC_SERVICE_PATH.  stdin, stdout, stderr and the exit status are
-#    the service's.
+#    and, when set, QUBESD_SOCKET, QUBESD_INTERNAL_SOCKET,
+#    QUBESD_MISC_SOCKET and QREXEC_SERVICE_PATH.  stdin, stdout, stderr
+#    and the exit status are the service's.
 #
 # Environment: QREXEC_SIM_ROOT, POLICY_DIR, SYSINFO (required);
 # QUBES_POLICY (the qubes-policy executable; default: $SERVICES_DIR/
@@ -167,7 +167,8 @@ case $requested in
 *) envv+=(QREXEC_REQUESTED_TARGET_TYPE=name
 	QREXEC_REQUESTED_TARGET="$requested") ;;
 esac
-for v in QUBESD_SOCKET QUBESD_INTERNAL_SOCKET QREXEC_SERVICE_PATH; do
+for v in QUBESD_SOCKET QUBESD_INTERNAL_SOCKET QUBESD_MISC_SOCKET \
+    QREXEC_SERVICE_PATH; do
 	[ -z "${!v+x}" ] || envv+=("$v=${!v}")
 done
 args=()

@@ -1,11 +1,14 @@
 /*
  * test_service.c - case tables for the service front checks:
  * lib/service.c (service_check, service_check_payload, the bounded stdin
- * read, the link naming) and lib/svc_validate.c (argument kinds, Create
- * parameters, colour).  protocol.md 5 and 8.3, calls-core.md.
+ * read, the link naming, the broker sockets) and lib/svc_validate.c
+ * (argument kinds, Create parameters, colour, update count), for the
+ * Admin API families and the misc family (services/qubes-misc).
+ * protocol.md 5, 8.3 and 10, calls-core.md.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +73,9 @@
 #define R_TYPE		"QREXEC_REQUESTED_TARGET_TYPE is neither name nor " \
 			"keyword"
 #define R_DOM0		"call must be addressed to dom0 (@adminvm)"
+#define R_COUNT		"update count must be 1-4300 decimal digits, " \
+			"optionally surrounded by whitespace"
+#define MISC		"/usr/lib/qubes-admin/qubes-misc"
 
 struct env_case {
 	const char		*name;
@@ -370,6 +376,124 @@ static const struct env_case env_cases[] = {
 	{ "DEST_ANY call to dom0", "vm_tag", 1, S(RPC "admin.vm.tag.List"),
 	    U, S("admin.vm.tag.List+"), U, S("work"), S("keyword"), U,
 	    S("adminvm"), NULL, "", "work", "dom0" },
+
+	/* the misc family (services/qubes-misc): as qrexec runs it for
+	 * "qrexec-client-vm dom0 <call>" (target normalised to @adminvm) */
+	{ "misc: FeaturesRequest to @adminvm", "misc", 1,
+	    S(RPC "qubes.FeaturesRequest"), U, S("qubes.FeaturesRequest+"),
+	    S(""), S("fedora-39"), S("keyword"), U, S("adminvm"),
+	    NULL, "", "fedora-39", "dom0" },
+	{ "misc: FeaturesRequest to name dom0", "misc", 1,
+	    S(RPC "qubes.FeaturesRequest"), U, S("qubes.FeaturesRequest+"),
+	    S(""), S("work"), S("name"), S("dom0"), U,
+	    NULL, "", "work", "dom0" },
+	{ "misc: NotifyTools to @adminvm", "misc", 1,
+	    S(RPC "qubes.NotifyTools"), U, S("qubes.NotifyTools+"), S(""),
+	    S("win10"), S("keyword"), U, S("adminvm"),
+	    NULL, "", "win10", "dom0" },
+	{ "misc: NotifyUpdates to @adminvm", "misc", 1,
+	    S(RPC "qubes.NotifyUpdates"), U, S("qubes.NotifyUpdates+"),
+	    S(""), S("work"), S("keyword"), U, S("adminvm"),
+	    NULL, "", "work", "dom0" },
+	{ "misc: NotifyUpdates, empty argv[1], no ARGUMENT", "misc", 2,
+	    S("qubes.NotifyUpdates"), S(""), S("qubes.NotifyUpdates"), U,
+	    S(LONG31), S("name"), S("dom0"), U,
+	    NULL, "", LONG31, "dom0" },
+	{ "misc: NotifyUpdates from dom0", "misc", 1,
+	    S(RPC "qubes.NotifyUpdates"), U, S("qubes.NotifyUpdates+"),
+	    S(""), S("dom0"), S("keyword"), U, S("adminvm"),
+	    NULL, "", "dom0", "dom0" },
+	/* misc: the argument (the 4.2 scripts ignore it: refused here) */
+	{ "misc: FeaturesRequest with an argument", "misc", 2,
+	    S(RPC "qubes.FeaturesRequest"), S("x"),
+	    S("qubes.FeaturesRequest+x"), S("x"), S("work"), S("keyword"),
+	    U, S("adminvm"), R_EMPTY, 0, 0, 0 },
+	{ "misc: NotifyTools with an argument", "misc", 2,
+	    S(RPC "qubes.NotifyTools"), S("dom0"),
+	    S("qubes.NotifyTools+dom0"), S("dom0"), S("work"),
+	    S("keyword"), U, S("adminvm"), R_EMPTY, 0, 0, 0 },
+	{ "misc: NotifyUpdates with an argument", "misc", 2,
+	    S(RPC "qubes.NotifyUpdates"), S("1"), S("qubes.NotifyUpdates+1"),
+	    S("1"), S("work"), S("keyword"), U, S("adminvm"),
+	    R_EMPTY, 0, 0, 0 },
+	{ "misc: NotifyUpdates with a lone '+'", "misc", 2,
+	    S(RPC "qubes.NotifyUpdates"), S("+"), S("qubes.NotifyUpdates++"),
+	    S("+"), S("work"), S("keyword"), U, S("adminvm"),
+	    R_EMPTY, 0, 0, 0 },
+	{ "misc: argument with a bad byte", "misc", 1,
+	    S(RPC "qubes.FeaturesRequest"), U,
+	    S("qubes.FeaturesRequest+a/b"), U, S("work"), S("keyword"), U,
+	    S("adminvm"), R_ARGSET, 0, 0, 0 },
+	{ "misc: argv[1] without an argument in the name", "misc", 2,
+	    S(RPC "qubes.FeaturesRequest"), S("x"),
+	    S("qubes.FeaturesRequest+"), U, S("work"), S("keyword"), U,
+	    S("adminvm"), R_ARGV1, 0, 0, 0 },
+	/* misc: the target (the scripts always send dom0: refused here) */
+	{ "misc: FeaturesRequest to a qube", "misc", 1,
+	    S(RPC "qubes.FeaturesRequest"), U, S("qubes.FeaturesRequest+"),
+	    S(""), S("work"), S("name"), S("work"), U, R_DOM0, 0, 0, 0 },
+	{ "misc: NotifyTools to a qube", "misc", 1,
+	    S(RPC "qubes.NotifyTools"), U, S("qubes.NotifyTools+"), S(""),
+	    S("work"), S("name"), S("sys-net"), U, R_DOM0, 0, 0, 0 },
+	{ "misc: NotifyUpdates (DEST_ANY row) to a qube", "misc", 1,
+	    S(RPC "qubes.NotifyUpdates"), U, S("qubes.NotifyUpdates+"),
+	    S(""), S("work"), S("name"), S("fedora-39"), U,
+	    R_DOM0, 0, 0, 0 },
+	{ "misc: NotifyUpdates to itself", "misc", 1,
+	    S(RPC "qubes.NotifyUpdates"), U, S("qubes.NotifyUpdates+"),
+	    S(""), S("work"), S("name"), S("work"), U, R_DOM0, 0, 0, 0 },
+	{ "misc: NotifyUpdates to @default", "misc", 1,
+	    S(RPC "qubes.NotifyUpdates"), U, S("qubes.NotifyUpdates+"),
+	    S(""), S("work"), S("keyword"), U, S("default"), R_KW, 0, 0, 0 },
+	{ "misc: FeaturesRequest to @dispvm", "misc", 1,
+	    S(RPC "qubes.FeaturesRequest"), U, S("qubes.FeaturesRequest+"),
+	    S(""), S("work"), S("keyword"), U, S("dispvm"), R_KW, 0, 0, 0 },
+	{ "misc: target name Dom0", "misc", 1,
+	    S(RPC "qubes.FeaturesRequest"), U, S("qubes.FeaturesRequest+"),
+	    S(""), S("work"), S("name"), S("Dom0"), U, R_DOM0, 0, 0, 0 },
+	{ "misc: target type missing", "misc", 1,
+	    S(RPC "qubes.NotifyUpdates"), U, S("qubes.NotifyUpdates+"),
+	    S(""), S("work"), U, S("dom0"), U, R_NOTYPE, 0, 0, 0 },
+	/* misc: the source */
+	{ "misc: no source", "misc", 1, S(RPC "qubes.FeaturesRequest"), U,
+	    S("qubes.FeaturesRequest+"), S(""), U, S("keyword"), U,
+	    S("adminvm"), R_NOSRC, 0, 0, 0 },
+	{ "misc: empty source", "misc", 1, S(RPC "qubes.FeaturesRequest"),
+	    U, S("qubes.FeaturesRequest+"), S(""), S(""), S("keyword"), U,
+	    S("adminvm"), R_SRC, 0, 0, 0 },
+	{ "misc: source 32 bytes", "misc", 1, S(RPC "qubes.NotifyTools"), U,
+	    S("qubes.NotifyTools+"), S(""), S(LONG32), S("keyword"), U,
+	    S("adminvm"), R_SRCLONG, 0, 0, 0 },
+	{ "misc: source Domain-0", "misc", 1, S(RPC "qubes.NotifyUpdates"),
+	    U, S("qubes.NotifyUpdates+"), S(""), S("Domain-0"), S("keyword"),
+	    U, S("adminvm"), R_SRC, 0, 0, 0 },
+	{ "misc: source with NUL", "misc", 1, S(RPC "qubes.NotifyUpdates"),
+	    U, S("qubes.NotifyUpdates+"), S(""), S("wo\0rk"), S("keyword"),
+	    U, S("adminvm"), R_SRCNUL, 0, 0, 0 },
+	/* misc: the call name and the executable */
+	{ "misc: argv[0] another misc call", "misc", 1,
+	    S(RPC "qubes.NotifyTools"), U, S("qubes.FeaturesRequest+"), S(""),
+	    S("work"), S("keyword"), U, S("adminvm"), R_ARGV0, 0, 0, 0 },
+	{ "misc: argv[0] the executable", "misc", 1, S(MISC), U,
+	    S("qubes.FeaturesRequest+"), S(""), S("work"), S("keyword"), U,
+	    S("adminvm"), R_ARGV0, 0, 0, 0 },
+	{ "misc: a qubes.* call not in the table", "misc", 1,
+	    S(RPC "qubes.GetDate"), U, S("qubes.GetDate+"), S(""),
+	    S("work"), S("keyword"), U, S("adminvm"), R_NOCALL, 0, 0, 0 },
+	{ "misc: case matters", "misc", 1, S(RPC "qubes.notifyupdates"), U,
+	    S("qubes.notifyupdates+"), S(""), S("work"), S("keyword"), U,
+	    S("adminvm"), R_NOCALL, 0, 0, 0 },
+	{ "misc: an admin call through qubes-misc", "misc", 1,
+	    S(RPC "admin.vm.List"), U, S("admin.vm.List+"), S(""),
+	    S("work"), S("keyword"), U, S("adminvm"), R_FAMILY, 0, 0, 0 },
+	{ "misc: an internal call through qubes-misc", "misc", 1,
+	    S(RPC "internal.GetSystemInfo"), U,
+	    S("internal.GetSystemInfo+"), S(""), S("work"), S("keyword"), U,
+	    S("adminvm"), R_FAMILY, 0, 0, 0 },
+	{ "misc: a misc call through qubes-admin-vm", "vm", 1,
+	    S(RPC "qubes.FeaturesRequest"), U, S("qubes.FeaturesRequest+"),
+	    S(""), S("work"), S("keyword"), U, S("adminvm"),
+	    R_FAMILY, 0, 0, 0 },
 };
 
 static void
@@ -421,6 +545,7 @@ struct payload_case {
 
 #define P(x)	x, sizeof(x) - 1
 #define NONE	"payload on a call that takes none"
+#define UPD	"qubes.NotifyUpdates"
 #define ASCII	"value is not ASCII"
 #define COLOUR	"colour must be 0x and 6 hex digits"
 
@@ -506,6 +631,33 @@ static const struct payload_case payload_cases[] = {
 	{ "admin.vm.CreateInPool.AppVM", "",
 	    P("name=a label=red pool=p pool:root=q"),
 	    "Create parameters have both pool= and pool:<volume>=" },
+	/* misc */
+	{ "qubes.FeaturesRequest", "", P(""), NULL },
+	{ "qubes.FeaturesRequest", "", P("x"), NONE },
+	{ "qubes.NotifyTools", "", P(""), NULL },
+	{ "qubes.NotifyTools", "", P("\0"), NONE },
+	{ UPD, "", P("0"), NULL },
+	{ UPD, "", P("3\n"), NULL },
+	{ UPD, "", P(" 0 \t"), NULL },
+	{ UPD, "", P("007"), NULL },
+	{ UPD, "", P("\t\n\v\f\r 12 \r\n"), NULL },
+	{ UPD, "", P("18446744073709551616"), NULL },
+	{ UPD, "", P(""), R_COUNT },
+	{ UPD, "", P(" \n"), R_COUNT },
+	{ UPD, "", P("x"), R_COUNT },
+	{ UPD, "", P("-1"), R_COUNT },
+	{ UPD, "", P("+1"), R_COUNT },
+	{ UPD, "", P("1 2"), R_COUNT },
+	{ UPD, "", P("1.0"), R_COUNT },
+	{ UPD, "", P("1_000"), R_COUNT },
+	{ UPD, "", P("0x1"), R_COUNT },
+	{ UPD, "", P("\xd9\xa3"), R_COUNT },		/* Arabic-Indic 3 */
+	{ UPD, "", P("\xc2\xb2"), R_COUNT },		/* superscript 2 */
+	{ UPD, "", P("1\0"), R_COUNT },
+	{ UPD, "", P("\0001"), R_COUNT },
+	{ UPD, "", P("\x1c" "1"), R_COUNT },	/* str.strip() only */
+	{ UPD, "", P("1\x1f"), R_COUNT },
+	{ UPD, "", P("\xa0" "1"), R_COUNT },	/* NBSP: no bytes space */
 };
 
 static void
@@ -556,7 +708,8 @@ test_payload_max(void)
 	static const char *const calls[] = {
 		"admin.vm.property.Set", "admin.vm.feature.Set",
 		"admin.vm.Create.AppVM", "admin.label.Create",
-		"admin.vm.tag.List",
+		"admin.vm.tag.List", "qubes.NotifyUpdates",
+		"qubes.FeaturesRequest", "qubes.NotifyTools",
 	};
 	struct service_env e;
 	struct service_call call;
@@ -617,20 +770,44 @@ static void
 test_serves_and_names(void)
 {
 	char buf[64];
-	size_t i, n = 0;
+	size_t i, n = 0, nmisc = 0;
 	const struct api_method *m;
 
 	for (i = 0; i < api_methods_count; i++) {
 		m = &api_methods[i];
-		if (!service_serves(m))
+		if (!service_serves(m)) {
+			/* every misc row is served (they all have a script
+			 * in 4.2), by qubes-misc */
+			ok(m->sock != SOCK_MISC || !m->impl,
+			    "serves: misc %s", m->name);
 			continue;
+		}
 		n++;
-		if (!ok(m->impl && m->file == FILE_SOCK &&
-		    m->sock == SOCK_ADMIN && strncmp(m->name, "admin.", 6) == 0,
-		    "serves: %s", m->name))
+		if (m->sock == SOCK_MISC) {
+			nmisc++;
+			ok(m->impl && m->file == FILE_SCRIPT &&
+			    strcmp(m->family, "misc") == 0 &&
+			    strncmp(m->name, "qubes.", 6) == 0,
+			    "serves: %s", m->name);
+			is_int(service_link_exe(m, buf, sizeof(buf)), 1,
+			    "link: %s", m->name);
+			is_str(buf, "qubes-misc", "link: %s -> qubes-misc",
+			    m->name);
 			continue;
+		}
+		ok(m->impl && m->file == FILE_SOCK && m->sock == SOCK_ADMIN &&
+		    strncmp(m->name, "admin.", 6) == 0, "serves: %s", m->name);
 	}
 	ok(n > 0, "serves: %zu calls have a link", n);
+	is_int(nmisc, 3, "serves: the three misc calls");
+	ok(service_serves(api_lookup("qubes.FeaturesRequest")),
+	    "serves qubes.FeaturesRequest");
+	ok(service_serves(api_lookup("qubes.NotifyTools")),
+	    "serves qubes.NotifyTools");
+	ok(service_serves(api_lookup("qubes.NotifyUpdates")),
+	    "serves qubes.NotifyUpdates");
+	ok(!service_serves_stream(api_lookup("qubes.NotifyUpdates")),
+	    "qubes.NotifyUpdates is no streaming import");
 	ok(service_serves(api_lookup("admin.vm.List")), "serves vm.List");
 	ok(!service_serves(api_lookup("admin.vm.Create.AdminVM")),
 	    "no link for Create.AdminVM (dom0 only)");
@@ -648,6 +825,78 @@ test_serves_and_names(void)
 	    "exe name does not fit");
 	is_int(service_exe_name("vm_property", buf, 24), 0,
 	    "exe name fits exactly");
+	is_int(service_exe_name("misc", buf, sizeof(buf)), 0, "exe misc");
+	is_str(buf, "qubes-misc", "exe misc name");
+	is_int(service_exe_name("misc", buf, 10), -1,
+	    "exe misc name does not fit");
+	is_int(service_exe_name("misc", buf, 11), 0,
+	    "exe misc name fits exactly");
+	is_int(service_link_exe(api_lookup("qubes.NotifyUpdates"), buf, 10),
+	    -1, "link exe misc does not fit");
+}
+
+/* service_sock_path(): compiled-in paths, environment overrides. */
+static void
+test_sock_path(void)
+{
+	static const struct {
+		enum api_sock	 s;
+		const char	*var, *dflt;
+	} socks[] = {
+		{ SOCK_ADMIN, "QUBESD_SOCKET", "/var/run/qubesd.sock" },
+		{ SOCK_INTERNAL, "QUBESD_INTERNAL_SOCKET",
+		    "/var/run/qubesd.internal.sock" },
+		{ SOCK_MISC, "QUBESD_MISC_SOCKET",
+		    "/var/run/qubesd.misc.sock" },
+	};
+	size_t i, j;
+
+	for (i = 0; i < NELEM(socks); i++)
+		unsetenv(socks[i].var);
+	for (i = 0; i < NELEM(socks); i++) {
+		is_str(service_sock_path(socks[i].s), socks[i].dflt,
+		    "sock: %s unset", socks[i].var);
+		setenv(socks[i].var, "", 1);
+		is_str(service_sock_path(socks[i].s), socks[i].dflt,
+		    "sock: %s empty", socks[i].var);
+		setenv(socks[i].var, "/tmp/t.sock", 1);
+		is_str(service_sock_path(socks[i].s), "/tmp/t.sock",
+		    "sock: %s set", socks[i].var);
+		/* each variable only moves its own socket */
+		for (j = 0; j < NELEM(socks); j++)
+			if (j != i)
+				is_str(service_sock_path(socks[j].s),
+				    socks[j].dflt, "sock: %s leaves %s",
+				    socks[i].var, socks[j].var);
+		unsetenv(socks[i].var);
+	}
+	ok(service_sock_path(SOCK_NONE) == NULL, "sock: none");
+}
+
+/* validate_update_count() on its own, and at the 4300-digit bound. */
+static void
+test_update_count(void)
+{
+	char *big;
+
+	is_int(validate_update_count("1", 1), 0, "count: 1");
+	is_int(validate_update_count(" 42\n", 4), 0, "count: 42 with space");
+	is_int(validate_update_count("", 0), -1, "count: empty");
+	is_int(validate_update_count("12", 1), 0, "count: length counts");
+	is_int(validate_update_count("1x", 1), 0, "count: never past len");
+	big = malloc(SVC_UPDATE_COUNT_DIGITS + 3);
+	if (!ok(big != NULL, "count: allocation"))
+		return;
+	memset(big, '0', SVC_UPDATE_COUNT_DIGITS + 1);
+	big[SVC_UPDATE_COUNT_DIGITS] = '1';
+	is_int(validate_update_count(big + 1, SVC_UPDATE_COUNT_DIGITS), 0,
+	    "count: 4300 digits");
+	is_int(validate_update_count(big, SVC_UPDATE_COUNT_DIGITS + 1), -1,
+	    "count: 4301 digits");
+	big[SVC_UPDATE_COUNT_DIGITS + 1] = '\n';
+	is_int(validate_update_count(big + 1, SVC_UPDATE_COUNT_DIGITS + 1),
+	    0, "count: 4300 digits and a newline");
+	free(big);
 }
 
 /* service_read_bounded: at most max + 1 bytes, refused without EOF. */
@@ -779,6 +1028,8 @@ main(void)
 	test_payload();
 	test_payload_max();
 	test_serves_and_names();
+	test_sock_path();
+	test_update_count();
 	test_read_bounded();
 	test_validators();
 	return done_testing();
