@@ -145,7 +145,8 @@ check: all
 	@echo "check: 7 passed, 0 failed"
 
 demo: all
-	sh scripts/demo.sh $(abspath $(BROKER)) $(abspath $(O)/services)
+	bash scripts/demo.sh $(abspath $(BROKER)) $(abspath $(O)/services) \
+	    $(abspath $(B)/tests/tools)
 
 bench: all
 	sh bench/run.sh
