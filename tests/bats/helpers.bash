@@ -22,6 +22,9 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 : "${BROKER:=$REPO_ROOT/broker/qubes-broker}"
 : "${SERVICES_DIR:=$REPO_ROOT/services}"
 QQ=$SERVICES_DIR/qubesd-query
+# test tools built from tests/tools (make bats passes TOOLS_DIR)
+TOOLS_DIR=${TOOLS_DIR:-$REPO_ROOT/build/tests/tools}
+SPARSESUM=$TOOLS_DIR/sparsesum
 FIXTURE=$REPO_ROOT/tests/conformance/core-listing
 MKBASE=$REPO_ROOT/tests/conformance/mkbase.sh
 LIBVIRT_URI=test:///default
@@ -590,7 +593,7 @@ wait_event() {
 # ---------------------------------------------------------------------------
 # stand-in QubesDB servers (misc*.bats): tests/tools/qdb-server
 
-QDB_SERVER=${TOOLS_DIR:-$REPO_ROOT/build/tests/tools}/qdb-server
+QDB_SERVER=$TOOLS_DIR/qdb-server
 QDBS=()
 
 # qdb QUBE [-m MODE] [PATH=VALUE...]: serve a QubesDB for QUBE; its
