@@ -144,6 +144,34 @@ make_running_qube() {
 }
 
 # ---------------------------------------------------------------------------
+# the digest the "image intact" checks below rely on
+
+@test "sum: tells content apart at any offset, ignores allocation" {
+	local a b
+	a=$(sum "$IMG")
+	[[ $a =~ ^[0-9a-f]{64}$ ]]
+	# a hole and written zeros read the same
+	dd if=/dev/zero of="$IMG" bs=4096 seek=1000 count=4 conv=notrunc \
+	    status=none
+	[[ $(sum "$IMG") == "$a" ]]
+	# one byte near the end of the 2 GiB image changes it
+	printf 'x' | dd of="$IMG" bs=1 seek=2147483000 conv=notrunc status=none
+	b=$(sum "$IMG")
+	[[ $b != "$a" ]]
+	# so do the same bytes one block further and a different size
+	printf '\0' | dd of="$IMG" bs=1 seek=2147483000 conv=notrunc status=none
+	printf 'x' | dd of="$IMG" bs=1 seek=2147479000 conv=notrunc status=none
+	[[ $(sum "$IMG") != "$a" && $(sum "$IMG") != "$b" ]]
+	printf '\0' | dd of="$IMG" bs=1 seek=2147479000 conv=notrunc status=none
+	[[ $(sum "$IMG") == "$a" ]]
+	truncate -s 2147487744 "$IMG"
+	[[ $(sum "$IMG") != "$a" ]]
+	# a missing file is an error, not a digest
+	run sum "$T/nonexistent"
+	[[ $status -ne 0 && $output == "sparsesum: $T/nonexistent: No such file or directory" ]]
+}
+
+# ---------------------------------------------------------------------------
 # admin.vm.volume.Revert
 
 @test "Revert: unknown volume, '..', '/', dom0: silent close" {
