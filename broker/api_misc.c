@@ -35,18 +35,15 @@
 #include "model.h"
 #include "persist.h"
 #include "props.h"
-#include "pystrip.h"
 #include "qdb.h"
 #include "storage.h"
+#include "svc_validate.h"
 #include "util.h"
 #include "virt.h"
 #include "worker.h"
 
 #define FR_PREFIX	"/features-request/"
 #define TOOLS_PREFIX	"/qubes-tools/"
-
-/* Python's int() refuses longer digit strings (3.11 max_str_digits). */
-#define PY_INT_MAX_DIGITS	4300
 
 static int
 truthy(const char *v)
@@ -579,23 +576,19 @@ feature_of_update(struct vm *vm, int available)
 int
 api_misc_notifyupdates(struct call *c, struct reply *r)
 {
-	const unsigned char *p;
 	struct vm *tpl;
-	size_t n, i;
 	int available = 0;
 
 	/* sanitize start */
-	p = pystrip_bytes(c->untrusted_payload, c->payload_len, &n);
-	if (n == 0)
-		return reply_refuse(r, "update count is not a number");
-	for (i = 0; i < n; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return reply_refuse(r, "update count is not a number");
-		if (p[i] != '0')
-			available = 1;
-	}
-	if (n > PY_INT_MAX_DIGITS)
+	switch (validate_update_count((const char *)c->untrusted_payload,
+	    c->payload_len, &available)) {
+	case 0:
+		break;
+	case -2:
 		return reply_refuse(r, "update count has too many digits");
+	default:
+		return reply_refuse(r, "update count is not a number");
+	}
 	/* sanitize end */
 
 	/* the nearest updateable qube up the template chain */

@@ -437,7 +437,7 @@ service_check_payload(const struct service_call *call,
 		/* the only misc row with a payload: the broker's rule */
 		if (is_misc(call->m) &&
 		    strcmp(call->m->name, "qubes.NotifyUpdates") == 0 &&
-		    validate_update_count(p, len) < 0)
+		    validate_update_count(p, len, NULL) < 0)
 			return "update count must be 1-4300 decimal digits, "
 			    "optionally surrounded by whitespace";
 		return NULL;

@@ -224,16 +224,24 @@ validate_color_payload(const char *p, size_t len)
 }
 
 int
-validate_update_count(const char *p, size_t len)
+validate_update_count(const char *p, size_t len, int *nonzero)
 {
 	const unsigned char *d;
 	size_t n, i;
+	int nz = 0;
 
 	d = pystrip_bytes((const unsigned char *)p, len, &n);
-	if (n == 0 || n > SVC_UPDATE_COUNT_DIGITS)
+	if (n == 0)
 		return -1;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (d[i] < '0' || d[i] > '9')
 			return -1;
+		if (d[i] != '0')
+			nz = 1;
+	}
+	if (n > SVC_UPDATE_COUNT_DIGITS)
+		return -2;
+	if (nonzero != NULL)
+		*nonzero = nz;
 	return 0;
 }

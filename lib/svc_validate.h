@@ -49,10 +49,13 @@ int	validate_create_params(const char *p, size_t len, int in_pool,
  * Python's bytes.strip() strips (\t\n\v\f\r and space, lib/pystrip.h)
  * 1 to SVC_UPDATE_COUNT_DIGITS ASCII digits, leading zeros allowed -
  * what qubesd 4.2 takes (untrusted_payload.strip().isdigit(), then int(),
- * which refuses more than 4300 digits).  No NUL anywhere.
+ * which refuses more than 4300 digits).  No NUL anywhere.  Returns 0
+ * (and, when nonzero is not NULL, whether the count is not zero), -1 when
+ * it is no decimal number, -2 when it has more digits than that.  Both
+ * the broker and services/qubes-misc check with it.
  */
 #define SVC_UPDATE_COUNT_DIGITS	4300
-int	validate_update_count(const char *p, size_t len);
+int	validate_update_count(const char *p, size_t len, int *nonzero);
 
 /*
  * admin.label.Create payload: ASCII; after stripping what Python's

@@ -707,6 +707,34 @@ svcp() {
 	SVC_IN=$T/svc.in svc "$@"
 }
 
+# expect_svc_refusal WHY BROKER_BEFORE: the last svc run was refused:
+# status 1, empty stdout, one stderr line with "refused" and WHY (fixed
+# string), and no request reached the broker since BROKER_BEFORE
+# (a broker_requests count).
+expect_svc_refusal() {
+	if [[ $SVC_RC -ne 1 ]]; then
+		echo "exit status $SVC_RC, expected 1; stderr:" >&2
+		cat "$T/svc.err" >&2
+		return 1
+	fi
+	if [[ -s $REPLY_FILE ]]; then
+		echo "refusal printed on stdout: $(escape_file "$REPLY_FILE")" >&2
+		return 1
+	fi
+	if [[ $(wc -l <"$T/svc.err") -ne 1 ]] ||
+	    ! grep -qF "refused" "$T/svc.err" ||
+	    ! grep -qF -- "$1" "$T/svc.err"; then
+		echo "expected one stderr line with 'refused' and '$1':" >&2
+		cat "$T/svc.err" >&2
+		return 1
+	fi
+	if [[ $(broker_requests) -ne $2 ]]; then
+		echo "the broker saw a request:" >&2
+		tail -n 3 "$BROKER_LOG" >&2
+		return 1
+	fi
+}
+
 # requests the broker has seen so far (one or more log lines each)
 broker_requests() {
 	grep -cE 'log_call: |framing error|request too long' "$BROKER_LOG" ||

@@ -44,7 +44,7 @@ refused() {
 	shift
 	before=$(broker_requests)
 	svc "$@"
-	expect_refusal "$why" "$before"
+	expect_svc_refusal "$why" "$before"
 }
 
 # refusedp WHY PAYLOAD SRC TARGET CALL[+ARG]: the same with a payload.
@@ -53,27 +53,7 @@ refusedp() {
 	shift 2
 	before=$(broker_requests)
 	svcp "$payload" "$@"
-	expect_refusal "$why" "$before"
-}
-
-expect_refusal() {
-	expect_rc 1 || return 1
-	if [[ -s $REPLY_FILE ]]; then
-		echo "refusal printed on stdout: $(escape_file "$REPLY_FILE")" >&2
-		return 1
-	fi
-	if [[ $(wc -l <"$T/svc.err") -ne 1 ]] ||
-	    ! grep -qF "refused" "$T/svc.err" ||
-	    ! grep -qF -- "$1" "$T/svc.err"; then
-		echo "expected one stderr line with 'refused' and '$1':" >&2
-		cat "$T/svc.err" >&2
-		return 1
-	fi
-	if [[ $(broker_requests) -ne $2 ]]; then
-		echo "the broker saw a request:" >&2
-		tail -n 3 "$BROKER_LOG" >&2
-		return 1
-	fi
+	expect_svc_refusal "$why" "$before"
 }
 
 # same_as_socket SRC TARGET CALL[+ARG]: the service's reply equals the
@@ -233,7 +213,7 @@ same_as_socket() {
 	head -c 65499 /dev/zero | tr '\0' w >"$T/big"
 	before=$(broker_requests)
 	SVC_IN=$T/big svc work work admin.vm.feature.Set+x
-	expect_refusal "payload longer than 65498 bytes" "$before"
+	expect_svc_refusal "payload longer than 65498 bytes" "$before"
 }
 
 # ---------------------------------------------------------------------------
@@ -383,7 +363,7 @@ same_as_socket() {
 	head -c 70000 /dev/zero | tr '\0' a >"$T/big"
 	before=$(broker_requests)
 	SVC_IN=$T/big svc dom0 personal admin.vm.property.Set+kernelopts
-	expect_refusal "payload longer than" "$before"
+	expect_svc_refusal "payload longer than" "$before"
 	# refused after the bound + 1 bytes, without waiting for EOF
 	mkfifo "$T/fifo"
 	{ cat "$T/big"; exec sleep 20; } >"$T/fifo" 3>&- &
@@ -394,7 +374,7 @@ same_as_socket() {
 	elapsed=$SECONDS
 	kill "$writer" 2>/dev/null
 	wait "$writer" 2>/dev/null || true
-	expect_refusal "payload longer than" "$before"
+	expect_svc_refusal "payload longer than" "$before"
 	((elapsed < 10))
 	call -e dom0 admin.vm.property.Get personal kernelopts
 	expect_reply_re '^0\\0default=True '
@@ -445,7 +425,7 @@ same_as_socket() {
 	SVC_RC=0
 	env -i "$RPC/admin.vm.List" </dev/null >"$REPLY_FILE" \
 	    2>"$T/svc.err" || SVC_RC=$?
-	expect_refusal "is not set" "$before"
+	expect_svc_refusal "is not set" "$before"
 	call -e dom0 admin.vm.tag.Get work x
 	expect_ok '0'
 }

@@ -878,23 +878,40 @@ static void
 test_update_count(void)
 {
 	char *big;
+	int nz;
 
-	is_int(validate_update_count("1", 1), 0, "count: 1");
-	is_int(validate_update_count(" 42\n", 4), 0, "count: 42 with space");
-	is_int(validate_update_count("", 0), -1, "count: empty");
-	is_int(validate_update_count("12", 1), 0, "count: length counts");
-	is_int(validate_update_count("1x", 1), 0, "count: never past len");
+	is_int(validate_update_count("1", 1, NULL), 0, "count: 1");
+	is_int(validate_update_count(" 42\n", 4, NULL), 0, "count: 42 with space");
+	is_int(validate_update_count("", 0, NULL), -1, "count: empty");
+	is_int(validate_update_count("12", 1, NULL), 0, "count: length counts");
+	is_int(validate_update_count("1x", 1, NULL), 0, "count: never past len");
+	nz = -1;
+	is_int(validate_update_count("\t0007 ", 6, &nz), 0, "count: 0007");
+	is_int(nz, 1, "count: 0007 is not zero");
+	nz = -1;
+	is_int(validate_update_count("000\n", 4, &nz), 0, "count: 000");
+	is_int(nz, 0, "count: 000 is zero");
+	nz = -1;
+	is_int(validate_update_count("1 2", 3, &nz), -1, "count: inner space");
+	is_int(nz, -1, "count: refused leaves nonzero alone");
+	is_int(validate_update_count("-1", 2, NULL), -1, "count: sign");
+	is_int(validate_update_count("1\0", 2, NULL), -1, "count: NUL");
 	big = malloc(SVC_UPDATE_COUNT_DIGITS + 3);
 	if (!ok(big != NULL, "count: allocation"))
 		return;
 	memset(big, '0', SVC_UPDATE_COUNT_DIGITS + 1);
 	big[SVC_UPDATE_COUNT_DIGITS] = '1';
-	is_int(validate_update_count(big + 1, SVC_UPDATE_COUNT_DIGITS), 0,
+	is_int(validate_update_count(big + 1, SVC_UPDATE_COUNT_DIGITS, NULL), 0,
 	    "count: 4300 digits");
-	is_int(validate_update_count(big, SVC_UPDATE_COUNT_DIGITS + 1), -1,
+	is_int(validate_update_count(big, SVC_UPDATE_COUNT_DIGITS + 1, NULL), -2,
 	    "count: 4301 digits");
+	big[0] = 'x';
+	is_int(validate_update_count(big, SVC_UPDATE_COUNT_DIGITS + 1, NULL),
+	    -1, "count: 4301 bytes, not a number");
+	big[0] = '0';
 	big[SVC_UPDATE_COUNT_DIGITS + 1] = '\n';
-	is_int(validate_update_count(big + 1, SVC_UPDATE_COUNT_DIGITS + 1),
+	is_int(validate_update_count(big + 1, SVC_UPDATE_COUNT_DIGITS + 1,
+	    NULL),
 	    0, "count: 4300 digits and a newline");
 	free(big);
 }
